@@ -1,0 +1,137 @@
+# dmpd - build, test, install.  GNU make; safe with -j.
+#
+#   make                 bin/pdata_tools and one symlink per tool in bin/
+#   make test            unit and functional tests, then "N passed, N failed"
+#   make demo            build, then run the tools on a bundled example
+#   make bench           benchmarks against the reference tools
+#   make install         PREFIX=/usr/local DESTDIR= SBINDIR=$(PREFIX)/sbin
+#   make STATIC=1        a fully static binary
+#   make SANITIZE=1 BUILD=asan unit-test    unit tests under ASan+UBSan
+#   make clean
+
+BUILD ?= .
+OBJDIR := $(BUILD)/obj
+BINDIR := $(BUILD)/bin
+
+CXX ?= g++
+CXXSTD := -std=c++20
+OPT ?= -O2 -g
+WERROR ?= 1
+WARN := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
+CPPFLAGS += -I. -MMD -MP
+CXXFLAGS += $(CXXSTD) $(OPT) $(WARN) -pthread
+LDFLAGS += -pthread
+
+ifeq ($(SANITIZE),1)
+CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Boost and expat are linked statically so the installed binary needs only
+# libc, libstdc++ and libgcc at run time (it is copied into initramfs images).
+STATIC_LIBS := -lboost_program_options -lboost_iostreams -lexpat -lz -lbz2
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+TOOL_LIBS := $(STATIC_LIBS)
+else
+TOOL_LIBS := -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic
+endif
+TEST_LIBS := -lgmock -lgtest_main -lgtest
+
+LIB_DIRS := base persistent-data thin-provisioning caching era snapshot
+LIB_SRC := $(sort $(wildcard $(addsuffix /*.cc,$(LIB_DIRS))))
+LIB_OBJ := $(LIB_SRC:%.cc=$(OBJDIR)/%.o)
+UNIT_SRC := $(sort $(wildcard unit-tests/*.cc))
+UNIT_OBJ := $(UNIT_SRC:%.cc=$(OBJDIR)/%.o)
+FUNC_SRC := $(sort $(wildcard functional-tests/*.cc))
+FUNC_OBJ := $(FUNC_SRC:%.cc=$(OBJDIR)/%.o)
+MAIN_OBJ := $(OBJDIR)/main.o $(OBJDIR)/tool_registry.o
+
+LIB := $(OBJDIR)/libdmpd.a
+PDATA := $(BINDIR)/pdata_tools
+UNIT := $(BINDIR)/unit-tests
+FUNC := $(BINDIR)/functional-tests
+DEPS_OK := $(OBJDIR)/.deps-build
+TEST_DEPS_OK := $(OBJDIR)/.deps-test
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+
+.PHONY: all test unit-test functional-test demo bench install uninstall clean links
+.DELETE_ON_ERROR:
+
+all: links
+
+$(DEPS_OK): build-aux/deps.sh
+	@mkdir -p $(@D)
+	@build-aux/deps.sh build
+	@touch $@
+
+$(TEST_DEPS_OK): build-aux/deps.sh
+	@mkdir -p $(@D)
+	@build-aux/deps.sh test
+	@touch $@
+
+$(OBJDIR)/%.o: %.cc | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+$(UNIT_OBJ) $(FUNC_OBJ): | $(TEST_DEPS_OK)
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(PDATA): $(MAIN_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(TOOL_LIBS)
+
+# One symlink per tool; the binary itself is the authority on the list.
+links: $(PDATA)
+	@for t in $$($(PDATA) --list); do ln -sf pdata_tools $(BINDIR)/$$t; done
+
+$(UNIT): $(UNIT_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(TOOL_LIBS)
+
+$(FUNC): $(FUNC_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(TOOL_LIBS)
+
+unit-test: $(UNIT)
+	build-aux/run-tests.sh $(UNIT)
+
+functional-test: links $(FUNC)
+	DMPD_BIN=$(abspath $(BINDIR)) DMPD_SRC=$(abspath .) build-aux/run-tests.sh $(FUNC)
+
+test: links $(UNIT) $(FUNC)
+	DMPD_BIN=$(abspath $(BINDIR)) DMPD_SRC=$(abspath .) build-aux/run-tests.sh $(UNIT) $(FUNC)
+
+demo: links
+	build-aux/demo.sh $(abspath $(BINDIR))
+
+bench: links
+	build-aux/bench.sh $(abspath $(BINDIR))
+
+install: links
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 755 $(PDATA) $(DESTDIR)$(SBINDIR)/pdata_tools
+	@for t in $$($(PDATA) --list); do ln -sf pdata_tools $(DESTDIR)$(SBINDIR)/$$t; done
+	@if ls man8/*.8 >/dev/null 2>&1; then \
+		install -d $(DESTDIR)$(MANDIR)/man8; \
+		install -m 644 man8/*.8 $(DESTDIR)$(MANDIR)/man8/; \
+	fi
+
+uninstall:
+	@if [ -x $(DESTDIR)$(SBINDIR)/pdata_tools ]; then \
+		for t in $$($(DESTDIR)$(SBINDIR)/pdata_tools --list); do \
+			rm -f $(DESTDIR)$(SBINDIR)/$$t $(DESTDIR)$(MANDIR)/man8/$$t.8; done; \
+	fi
+	rm -f $(DESTDIR)$(SBINDIR)/pdata_tools
+
+clean:
+	rm -rf obj bin asan
+
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUNC_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -1,0 +1,65 @@
+// Behaviour every tool shares (docs/cli.md section 0).
+#include "base/version.h"
+#include "functional-tests/harness.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace {
+
+std::vector<std::string> all_tools() {
+	auto r = ft::run({ft::tool("pdata_tools"), "--list"});
+	std::vector<std::string> names;
+	std::istringstream in(r.out);
+	for (std::string n; std::getline(in, n);)
+		names.push_back(n);
+	return names;
+}
+
+TEST(Cli, ListsToolsWhenCalledWithoutOne) {
+	auto r = ft::run({ft::tool("pdata_tools")});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_EQ(r.out, "");
+	EXPECT_NE(r.err.find("thin_check"), std::string::npos);
+	auto u = ft::run({ft::tool("pdata_tools"), "no_such_tool"});
+	EXPECT_EQ(u.status, 1);
+	EXPECT_NE(u.err.find("thin_dump"), std::string::npos);
+}
+
+TEST(Cli, EveryToolPrintsItsVersion) {
+	auto tools = all_tools();
+	ASSERT_GE(tools.size(), 3u);
+	for (const auto &t : tools)
+		for (const char *flag : {"-V", "--version"}) {
+			auto r = ft::run({ft::tool(t), flag});
+			EXPECT_EQ(r.status, 0) << t;
+			EXPECT_EQ(r.out, std::string(base::VERSION) + "\n") << t;
+			EXPECT_EQ(r.err, "") << t;
+			// Also through the multi-call binary.
+			auto m = ft::run({ft::tool("pdata_tools"), t, flag});
+			EXPECT_EQ(m.out, r.out) << t;
+		}
+}
+
+TEST(Cli, EveryToolPrintsUsageOnHelp) {
+	for (const auto &t : all_tools())
+		for (const char *flag : {"-h", "--help"}) {
+			auto r = ft::run({ft::tool(t), flag});
+			EXPECT_EQ(r.status, 0) << t;
+			EXPECT_EQ(r.out.rfind("Usage: " + t, 0), 0u) << t << ": " << r.out;
+			EXPECT_EQ(r.err, "") << t;
+		}
+}
+
+TEST(Cli, EveryToolRejectsAnUnknownOption) {
+	for (const auto &t : all_tools()) {
+		auto r = ft::run({ft::tool(t), "--hedgehogs-only"});
+		EXPECT_EQ(r.status, 1) << t;
+		EXPECT_NE(r.err.find("unrecognized option '--hedgehogs-only'"), std::string::npos)
+		    << t << ": " << r.err;
+		EXPECT_NE(r.err.find("Usage: " + t), std::string::npos) << t;
+	}
+}
+
+} // namespace

@@ -1,0 +1,81 @@
+// dm-array: a resizable array of fixed-size values stored in "array blocks"
+// (formats.md 7.1) that a btree (value size 8) indexes by block number.
+//
+// Array block layout:
+//   off size field
+//     0   4  csum (salt 595846735)
+//     4   4  max_entries = (4096 - 24) / value_size
+//     8   4  nr_entries
+//    12   4  value_size
+//    16   8  blocknr
+//    24      values, back to back
+// Every array block but the last is full.  An empty array is an empty btree.
+#pragma once
+
+#include "persistent-data/btree.h"
+#include "persistent-data/transaction_manager.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pdata {
+
+constexpr size_t ARRAY_BLOCK_HEADER = 24;
+
+constexpr uint32_t array_entries_per_block(uint32_t value_size) {
+	return uint32_t((BLOCK_SIZE - ARRAY_BLOCK_HEADER) / value_size);
+}
+
+class array {
+public:
+	// Opens the array at ROOT holding NR_ENTRIES values of VALUE_SIZE bytes.
+	array(transaction_manager &tm, block_address root, uint32_t value_size, uint64_t nr_entries);
+
+	// Writes an array of NR_ENTRIES copies of DEFAULT_VALUE.
+	static block_address create(transaction_manager &tm, uint32_t value_size, uint64_t nr_entries,
+	                            const uint8_t *default_value);
+
+	block_address root() const { return root_; }
+	uint64_t size() const { return nr_entries_; }
+	uint32_t value_size() const { return value_size_; }
+
+	void get(uint64_t index, uint8_t *out) const;
+	void set(uint64_t index, const uint8_t *value);
+	uint64_t get64(uint64_t index) const;
+	void set64(uint64_t index, uint64_t value);
+
+	// Grows (new entries take DEFAULT_VALUE) or shrinks the array.
+	void resize(uint64_t nr_entries, const uint8_t *default_value);
+
+	// Every value in index order.
+	void for_each(const std::function<void(uint64_t index, const uint8_t *value)> &fn) const;
+
+private:
+	uint32_t per_block() const { return array_entries_per_block(value_size_); }
+	write_ref shadow_array_block(uint64_t block_index);
+
+	transaction_manager &tm_;
+	block_address root_;
+	uint32_t value_size_;
+	uint64_t nr_entries_;
+};
+
+// Checks an array block read from WHERE for an array of VALUE_SIZE values.
+const validator &array_block_validator_for_reads();
+
+// A damage-tolerant walk of an array: every readable value is passed to
+// VALUE in index order; each problem (lost index range and reason) to
+// DAMAGE; the walk goes on.
+struct array_damage {
+	uint64_t lost_begin, lost_end; // index range
+	block_address block;
+	std::string reason;
+};
+
+void walk_array(block_manager &bm, block_address root, uint32_t value_size, uint64_t nr_entries,
+                const std::function<void(uint64_t index, const uint8_t *value)> &value,
+                const std::function<void(const array_damage &)> &damage);
+
+} // namespace pdata

@@ -1,0 +1,27 @@
+// Reads a set of blocks in large sorted runs, a bounded buffer at a time.
+//
+// Walkers that know which blocks they need next (a whole tree level) hand
+// the list here: it is sorted, neighbours are coalesced into reads of up to
+// 256 KiB (small gaps are read through, which is cheaper than another call),
+// and each block is handed to the callback exactly once, in block order.
+#pragma once
+
+#include "persistent-data/block_io.h"
+
+#include <functional>
+#include <vector>
+
+namespace pdata {
+
+struct batch_stats {
+	unsigned long read_calls = 0;
+	unsigned long blocks_read = 0; // including gap blocks read through
+};
+
+// Blocks at or beyond the device's end are passed with DATA == nullptr.
+// BLOCKS may hold duplicates; each block is delivered once.
+void read_in_batches(block_io &io, std::vector<block_address> blocks,
+                     const std::function<void(block_address b, const uint8_t *data)> &fn,
+                     batch_stats *stats = nullptr);
+
+} // namespace pdata

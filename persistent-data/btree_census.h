@@ -1,0 +1,91 @@
+// A census of many btrees at once: every distinct node is read, checked and
+// decoded once, in level order with batched sorted reads, however many
+// parents point at it; every pointer to it is counted.  This is how the
+// checker recounts metadata references and visits the leaves of trees that
+// snapshots share, without re-walking shared subtrees.
+//
+// Damage is reported as data (btree_damage, with the key range it loses),
+// never thrown, and the census goes on with everything else.
+#pragma once
+
+#include "persistent-data/batch_reader.h"
+#include "persistent-data/btree_node.h"
+#include "persistent-data/btree_walker.h"
+#include "persistent-data/count_array.h"
+
+#include <functional>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace pdata {
+
+class btree_census {
+public:
+	// Every reference found is added to REFS (indexed by metadata block).
+	btree_census(block_io &io, count_array &refs);
+
+	// A tree root held by its owner (a superblock, a leaf of an upper-level
+	// tree): counts one reference.  TAG is the caller's name for the tree,
+	// reported with its leaves and damage.  May be called from a leaf handler
+	// during run() (the roots of a second-level tree).
+	void add_root(block_address root, uint32_t value_size, uint64_t tag);
+
+	// Called once for every distinct valid leaf, with the tag of the first
+	// tree that reached it.
+	using leaf_handler = std::function<void(uint64_t tag, block_address leaf, node_ref n)>;
+	using damage_handler = std::function<void(uint64_t tag, const btree_damage &d)>;
+
+	// Visits everything reachable from the roots added so far (and those
+	// added while running).
+	void run(const leaf_handler &on_leaf, const damage_handler &on_damage);
+
+	// Entries in the valid leaves below ROOT (a device's mapped_blocks);
+	// shared subtrees are summed once per node, not re-walked.
+	uint64_t entries_below(block_address root);
+
+	bool visited(block_address b) const { return state_.count(b) != 0; }
+	const batch_stats &stats() const { return stats_; }
+
+	// Require non-root nodes to be at least a third full (non-fatal damage).
+	void set_check_min_fill(bool on) { check_min_fill_ = on; }
+
+	// Called once for every distinct valid node, internal or leaf, before
+	// the leaf handler (tools that map which block holds what use it).
+	using node_observer = std::function<void(uint64_t tag, block_address b, node_ref n)>;
+	void set_node_observer(node_observer fn) { observer_ = std::move(fn); }
+
+private:
+	struct edge {
+		block_address child;
+		uint64_t key_lo;
+		std::optional<uint64_t> key_hi;
+		uint32_t value_size;
+		uint64_t tag;
+		bool is_root;
+	};
+
+	struct node_state {
+		bool valid = false;
+		bool leaf = false;
+		uint32_t nr_entries = 0;
+		uint64_t first_key = 0, last_key = 0;
+	};
+
+	void process(const edge &e, const uint8_t *data, std::vector<edge> &next,
+	             const leaf_handler &on_leaf, const damage_handler &on_damage);
+	void check_edge(const edge &e, const node_state &s, const damage_handler &on_damage);
+	void lose(const edge &e, const std::string &reason, bool fatal, const damage_handler &on_damage);
+
+	block_io &io_;
+	count_array &refs_;
+	std::vector<edge> pending_;
+	std::unordered_map<block_address, node_state> state_;
+	std::unordered_map<block_address, std::vector<block_address>> children_;
+	std::unordered_map<block_address, uint64_t> entries_memo_;
+	batch_stats stats_;
+	bool check_min_fill_ = true;
+	node_observer observer_;
+};
+
+} // namespace pdata

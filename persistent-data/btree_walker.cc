@@ -1,0 +1,94 @@
+#include "persistent-data/btree_walker.h"
+
+#include "persistent-data/btree.h"
+
+#include <vector>
+
+namespace pdata {
+namespace {
+
+class walker {
+public:
+	walker(block_manager &bm, const walk_options &opts, btree_visitor &v)
+	    : bm_(bm), opts_(opts), v_(v) {}
+
+	void walk(const node_context &ctx) {
+		auto lose = [&](const std::string &why) {
+			v_.damage({ctx.block, ctx.key_lo, ctx.key_hi.value_or(UINT64_MAX), why, true});
+		};
+		for (block_address a : path_)
+			if (a == ctx.block) {
+				lose("cycle: node refers back to its ancestor");
+				return;
+			}
+		if (ctx.depth >= MAX_BTREE_DEPTH) {
+			lose("btree too deep");
+			return;
+		}
+		read_ref r;
+		try {
+			r = bm_.read(ctx.block, btree_node_validator());
+		} catch (const bad_block &e) {
+			lose(e.reason());
+			return;
+		}
+		node_ref n(r->data);
+		if (n.is_leaf() && n.value_size() != opts_.value_size) {
+			lose("value size mismatch: expected " + std::to_string(opts_.value_size) + ", got " +
+			     std::to_string(n.value_size()));
+			return;
+		}
+		uint32_t nr = n.nr_entries();
+		for (uint32_t i = 1; i < nr; i++)
+			if (n.key(i) <= n.key(i - 1)) {
+				lose("keys are out of order");
+				return;
+			}
+		if (nr && n.key(0) < ctx.key_lo) {
+			lose("parent key mismatch: first key " + std::to_string(n.key(0)) +
+			     " is below the parent's key " + std::to_string(ctx.key_lo));
+			return;
+		}
+		if (nr && ctx.key_hi && n.key(nr - 1) >= *ctx.key_hi) {
+			lose("keys beyond the parent's range: last key " + std::to_string(n.key(nr - 1)) +
+			     " is not below " + std::to_string(*ctx.key_hi));
+			return;
+		}
+		if (n.max_entries() % 3)
+			v_.damage({ctx.block, 0, 0, "max entries is not divisible by 3", false});
+		if (opts_.check_min_fill && !ctx.is_root && nr < n.max_entries() / 3)
+			v_.damage({ctx.block, 0, 0,
+			           "too few entries in btree_node: " + std::to_string(nr) +
+			               ", expected at least " + std::to_string(n.max_entries() / 3),
+			           false});
+
+		if (n.is_leaf()) {
+			v_.visit_leaf(ctx, n);
+			return;
+		}
+		if (!v_.visit_internal(ctx, n))
+			return;
+		path_.push_back(ctx.block);
+		// The node's bytes stay pinned while the children are walked.
+		for (uint32_t i = 0; i < nr; i++) {
+			std::optional<uint64_t> hi = i + 1 < nr ? std::optional(n.key(i + 1)) : ctx.key_hi;
+			walk({n.value64(i), ctx.depth + 1, n.key(i), hi, false});
+		}
+		path_.pop_back();
+	}
+
+private:
+	block_manager &bm_;
+	const walk_options &opts_;
+	btree_visitor &v_;
+	std::vector<block_address> path_;
+};
+
+} // namespace
+
+void walk_btree(block_manager &bm, block_address root, const walk_options &opts, btree_visitor &v) {
+	walker w(bm, opts, v);
+	w.walk({root, 0, 0, std::nullopt, true});
+}
+
+} // namespace pdata

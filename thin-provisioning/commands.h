@@ -1,0 +1,14 @@
+// Entry points of the thin-pool tools (registered in tools.def).
+#pragma once
+
+namespace thin {
+int thin_check_main(int argc, char **argv);
+int thin_dump_main(int argc, char **argv);
+int thin_repair_main(int argc, char **argv);
+int thin_restore_main(int argc, char **argv);
+} // namespace thin
+
+using thin::thin_check_main;
+using thin::thin_dump_main;
+using thin::thin_repair_main;
+using thin::thin_restore_main;

@@ -1,0 +1,452 @@
+#include "thin-provisioning/metadata_checker.h"
+
+#include "base/endian.h"
+#include "persistent-data/btree_census.h"
+#include "persistent-data/checksum.h"
+#include "persistent-data/count_array.h"
+#include "thin-provisioning/device_details.h"
+
+#include <map>
+
+namespace thin {
+namespace {
+
+using pdata::block_address;
+using pdata::btree_damage;
+using pdata::count_array;
+
+constexpr uint64_t ENTRIES_PER_BITMAP = 16320;
+constexpr size_t INDEX_ENTRY_SIZE = 16;
+constexpr uint32_t MAX_METADATA_BITMAPS = 255;
+// Lines of one kind printed before the rest are only counted.
+constexpr size_t MAX_LINES = 100;
+
+// Census tags: which tree a node was reached from.
+enum tree_tag : uint64_t {
+	DETAILS = 0,
+	TOP_LEVEL,
+	META_REF_COUNTS,
+	DATA_INDEX,
+	DATA_REF_COUNTS,
+	SNAP_DETAILS,
+	SNAP_TOP_LEVEL,
+	FIRST_DEVICE = 16, // + 2*dev (live) or + 2*dev + 1 (metadata snapshot)
+};
+
+uint64_t device_tag(uint64_t dev, bool snap) { return FIRST_DEVICE + 2 * dev + (snap ? 1 : 0); }
+
+std::string range_text(const btree_damage &d) {
+	return "[" + std::to_string(d.lost_begin) + ", " +
+	       (d.lost_end == UINT64_MAX ? std::string("-") : std::to_string(d.lost_end)) + ")";
+}
+
+// The 2-bit count of entry I of a bitmap block (formats.md 6.2): word i/32,
+// bit 2*(i%32) is the high bit, the next one the low bit.
+uint32_t bitmap_entry(const uint8_t *bitmap, uint64_t i) {
+	uint64_t word = base::load_le64(bitmap + 16 + 8 * (i / 32));
+	unsigned k = unsigned(2 * (i % 32));
+	return uint32_t(((word >> k) & 1) << 1 | ((word >> (k + 1)) & 1));
+}
+
+// Stored counts of one space map, read back from its bitmaps and overflow tree.
+struct stored_counts {
+	count_array counts;
+	std::vector<block_address> bitmaps; // location of bitmap i
+	std::map<block_address, uint32_t> overflow;
+};
+
+class checker {
+public:
+	checker(pdata::block_io &io, const check_options &opts, check_report &report)
+	    : io_(io), opts_(opts), report_(report), refs_(io.nr_blocks()), census_(io, refs_) {
+		census_.set_check_min_fill(true);
+	}
+
+	check_result run() {
+		check_result result;
+		report_.stage("examining superblock");
+		std::vector<uint8_t> b(pdata::BLOCK_SIZE);
+		io_.read(0, 1, b.data());
+		auto problems = superblock_problems(b.data(), 0, io_.nr_blocks());
+		for (const auto &p : problems)
+			report_.fatal(p);
+		if (!problems.empty())
+			return result;
+		result.superblock_ok = true;
+		result.sb = live_ = decode_superblock(b.data());
+		superblock trees = live_;
+		if (live_.metadata_snap) {
+			snap_ = read_snapshot(live_.metadata_snap);
+			if (opts_.metadata_snap && !snap_)
+				return result;
+		}
+		if (opts_.metadata_snap) {
+			if (!live_.metadata_snap) {
+				report_.fatal("No metadata snapshot found.");
+				return result;
+			}
+			trees = *snap_;
+		}
+		if (opts_.override_mapping_root)
+			trees.data_mapping_root = *opts_.override_mapping_root;
+		if (opts_.override_details_root)
+			trees.device_details_root = *opts_.override_details_root;
+		if (opts_.super_block_only)
+			return result;
+
+		nr_data_blocks_ = live_.data_sm().nr_blocks;
+		data_refs_.resize(nr_data_blocks_);
+
+		refs_.inc(0); // the live superblock
+		report_.stage("examining devices tree");
+		census_.add_root(trees.device_details_root, DEVICE_DETAILS_SIZE, DETAILS);
+		run_census();
+		report_.stage(opts_.skip_mappings ? "examining top level of mapping tree"
+		                                  : "examining mapping tree");
+		census_.add_root(trees.data_mapping_root, MAPPING_VALUE_SIZE, TOP_LEVEL);
+		bool full = !opts_.metadata_snap && !opts_.skip_mappings;
+		if (full && snap_) {
+			// The held snapshot's copy, and the trees it keeps alive.
+			refs_.inc(live_.metadata_snap);
+			census_.add_root(snap_->device_details_root, DEVICE_DETAILS_SIZE, SNAP_DETAILS);
+			census_.add_root(snap_->data_mapping_root, MAPPING_VALUE_SIZE, SNAP_TOP_LEVEL);
+		}
+		run_census();
+		check_devices(false);
+		if (full && snap_)
+			check_devices(true);
+
+		if (full) {
+			report_.stage("checking space map counts");
+			check_space_maps(result);
+		}
+		return result;
+	}
+
+private:
+	std::optional<superblock> read_snapshot(block_address where) {
+		if (where >= io_.nr_blocks()) {
+			report_.fatal("metadata snapshot location " + std::to_string(where) +
+			              " is beyond the end of the metadata device");
+			return std::nullopt;
+		}
+		std::vector<uint8_t> b(pdata::BLOCK_SIZE);
+		io_.read(where, 1, b.data());
+		auto problems = superblock_problems(b.data(), where, io_.nr_blocks());
+		for (const auto &p : problems)
+			report_.fatal("metadata snapshot: " + p);
+		if (!problems.empty())
+			return std::nullopt;
+		return decode_superblock(b.data());
+	}
+
+	void run_census() {
+		census_.run([this](uint64_t tag, block_address leaf, pdata::node_ref n) { on_leaf(tag, leaf, n); },
+		            [this](uint64_t tag, const btree_damage &d) { on_damage(tag, d); });
+	}
+
+	void on_leaf(uint64_t tag, block_address, pdata::node_ref n) {
+		switch (tag) {
+		case DETAILS:
+		case SNAP_DETAILS: {
+			auto &out = tag == DETAILS ? details_ : snap_details_;
+			for (uint32_t i = 0; i < n.nr_entries(); i++)
+				out[n.key(i)] = decode_device_details(n.value(i));
+			break;
+		}
+		case TOP_LEVEL:
+		case SNAP_TOP_LEVEL: {
+			bool snap = tag == SNAP_TOP_LEVEL;
+			auto &out = snap ? snap_roots_ : roots_;
+			for (uint32_t i = 0; i < n.nr_entries(); i++) {
+				block_address root = n.value64(i);
+				out[n.key(i)] = root;
+				if (!opts_.skip_mappings)
+					census_.add_root(root, MAPPING_VALUE_SIZE, device_tag(n.key(i), snap));
+			}
+			break;
+		}
+		case META_REF_COUNTS:
+		case DATA_REF_COUNTS: {
+			auto &sc = tag == META_REF_COUNTS ? meta_stored_ : data_stored_;
+			for (uint32_t i = 0; i < n.nr_entries(); i++)
+				sc.overflow[n.key(i)] = base::load_le32(n.value(i));
+			break;
+		}
+		case DATA_INDEX:
+			for (uint32_t i = 0; i < n.nr_entries(); i++)
+				data_index_[n.key(i)] = base::load_le64(n.value(i));
+			break;
+		default: {
+			uint64_t dev = (tag - FIRST_DEVICE) / 2;
+			for (uint32_t i = 0; i < n.nr_entries(); i++) {
+				uint64_t data = unpack_block_time(n.value64(i)).data_block;
+				if (data < nr_data_blocks_)
+					data_refs_.inc(data);
+				else if (out_of_range_lines_++ < MAX_LINES)
+					report_.fatal("thin device " + std::to_string(dev) + ": block " +
+					              std::to_string(n.key(i)) + " is mapped to data block " +
+					              std::to_string(data) + ", beyond the data device (" +
+					              std::to_string(nr_data_blocks_) + " blocks)");
+				else
+					report_.count_fatal();
+			}
+		}
+		}
+	}
+
+	void on_damage(uint64_t tag, const btree_damage &d) {
+		std::string reason = d.reason + " (block " + std::to_string(d.block) + ")";
+		if (!d.fatal) {
+			report_.non_fatal(tree_name(tag) + ": " + reason);
+			return;
+		}
+		switch (tag) {
+		case DETAILS:
+		case SNAP_DETAILS:
+			report_.fatal(prefix(tag) + "missing devices: " + range_text(d), reason);
+			break;
+		case TOP_LEVEL:
+		case SNAP_TOP_LEVEL:
+			report_.fatal(prefix(tag) + "missing all mappings for devices: " + range_text(d),
+			              reason);
+			break;
+		case META_REF_COUNTS:
+		case DATA_INDEX:
+		case DATA_REF_COUNTS:
+			report_.fatal(tree_name(tag) + " is damaged", reason);
+			break;
+		default: {
+			uint64_t dev = (tag - FIRST_DEVICE) / 2;
+			report_.fatal(prefix(tag) + "thin device " + std::to_string(dev) +
+			                  " is missing mappings " + range_text(d),
+			              reason);
+		}
+		}
+	}
+
+	static std::string prefix(uint64_t tag) {
+		bool snap = tag == SNAP_DETAILS || tag == SNAP_TOP_LEVEL ||
+		            (tag >= FIRST_DEVICE && (tag - FIRST_DEVICE) % 2);
+		return snap ? "metadata snapshot: " : "";
+	}
+
+	static std::string tree_name(uint64_t tag) {
+		switch (tag) {
+		case DETAILS: return "device details tree";
+		case TOP_LEVEL: return "top level of the mapping tree";
+		case META_REF_COUNTS: return "metadata space map reference count tree";
+		case DATA_INDEX: return "data space map index";
+		case DATA_REF_COUNTS: return "data space map reference count tree";
+		case SNAP_DETAILS: return "metadata snapshot: device details tree";
+		case SNAP_TOP_LEVEL: return "metadata snapshot: top level of the mapping tree";
+		default:
+			return prefix(tag) + "thin device " + std::to_string((tag - FIRST_DEVICE) / 2) +
+			       " mapping tree";
+		}
+	}
+
+	void check_devices(bool snap) {
+		auto &details = snap ? snap_details_ : details_;
+		auto &roots = snap ? snap_roots_ : roots_;
+		std::string p = snap ? "metadata snapshot: " : "";
+		for (const auto &[dev, d] : details)
+			if (!roots.count(dev))
+				report_.fatal(p + "thin device " + std::to_string(dev) +
+				              " has details but no mapping tree");
+		for (const auto &[dev, root] : roots) {
+			auto it = details.find(dev);
+			if (it == details.end()) {
+				report_.fatal(p + "thin device " + std::to_string(dev) +
+				              " has a mapping tree but no details");
+				continue;
+			}
+			if (opts_.skip_mappings)
+				continue;
+			uint64_t actual = census_.entries_below(root);
+			if (actual != it->second.mapped_blocks)
+				report_.fatal(p + "thin device " + std::to_string(dev) +
+				              " has unexpected number of mappings, expected " +
+				              std::to_string(it->second.mapped_blocks) + ", actual " +
+				              std::to_string(actual));
+		}
+	}
+
+	// Reads the bitmaps listed in an index and fills SC with stored counts.
+	bool read_bitmaps(const char *which, uint64_t nr_blocks, stored_counts &sc) {
+		sc.counts.resize(nr_blocks);
+		bool ok = true;
+		std::map<block_address, uint64_t> where; // bitmap block -> bitmap index
+		for (uint64_t i = 0; i < sc.bitmaps.size(); i++) {
+			block_address b = sc.bitmaps[i];
+			if (b < refs_.size())
+				refs_.inc(b);
+			where[b] = i;
+		}
+		std::vector<block_address> blocks;
+		for (auto &[b, i] : where)
+			blocks.push_back(b);
+		pdata::read_in_batches(io_, blocks, [&](block_address b, const uint8_t *data) {
+			uint64_t i = where.at(b);
+			if (!data) {
+				report_.fatal(std::string(which) + " space map: bitmap " + std::to_string(i) +
+				              " at block " + std::to_string(b) + " is beyond the metadata device");
+				ok = false;
+				return;
+			}
+			if (auto problem = pdata::bitmap_validator().check(data, b)) {
+				report_.fatal(std::string(which) + " space map: " + *problem + " (block " +
+				              std::to_string(b) + ")");
+				ok = false;
+				return;
+			}
+			uint64_t first = i * ENTRIES_PER_BITMAP;
+			for (uint64_t e = 0; e < ENTRIES_PER_BITMAP; e++) {
+				uint32_t v = bitmap_entry(data, e);
+				if (first + e >= nr_blocks) {
+					if (v)
+						report_.non_fatal(std::string(which) + " space map: bitmap block " +
+						                  std::to_string(b) + " counts block " +
+						                  std::to_string(first + e) + " past the map's end");
+					continue;
+				}
+				sc.counts.set(first + e, v);
+			}
+		});
+		return ok;
+	}
+
+	// Resolves bitmap value 3 through the overflow tree.
+	void apply_overflow(const char *which, uint64_t nr_blocks, stored_counts &sc) {
+		for (const auto &[b, c] : sc.overflow) {
+			if (b >= nr_blocks || sc.counts.get(b) != 3) {
+				report_.fatal(std::string(which) + " space map: reference count tree holds block " +
+				              std::to_string(b) + " whose bitmap entry is not 3");
+				continue;
+			}
+			if (c < 3)
+				report_.fatal(std::string(which) + " space map: reference count tree holds count " +
+				              std::to_string(c) + " for block " + std::to_string(b));
+			sc.counts.set(b, c);
+		}
+		for (uint64_t b = 0; b < nr_blocks; b++)
+			if (sc.counts.get(b) == 3 && !sc.overflow.count(b)) {
+				report_.fatal(std::string(which) + " space map: block " + std::to_string(b) +
+				              " has bitmap entry 3 but no entry in the reference count tree");
+			}
+	}
+
+	void compare(const char *which, uint64_t nr_blocks, const stored_counts &sc,
+	             const count_array &real, std::vector<count_mismatch> &leaks) {
+		size_t under_lines = 0, leak_lines = 0;
+		for (uint64_t b = 0; b < nr_blocks; b++) {
+			uint32_t stored = sc.counts.get(b);
+			uint32_t expected = b < real.size() ? real.get(b) : 0;
+			if (stored == expected)
+				continue;
+			std::string line = std::string(which) + " block " + std::to_string(b) +
+			                   ": stored count " + std::to_string(stored) + ", referenced " +
+			                   std::to_string(expected) + " times";
+			if (stored < expected) {
+				if (under_lines++ < MAX_LINES)
+					report_.fatal(line + " \u2014 a decrement would drop below zero");
+				else
+					report_.count_fatal();
+			} else {
+				leaks.push_back({b, stored, expected});
+				if (leak_lines++ < MAX_LINES)
+					report_.non_fatal(line + " (leaked)");
+				else
+					report_.count_non_fatal();
+			}
+		}
+		if (under_lines > MAX_LINES)
+			report_.info("... " + std::to_string(under_lines - MAX_LINES) + " more " + which +
+			             " blocks stored below their references");
+		if (leak_lines > MAX_LINES)
+			report_.info("... " + std::to_string(leak_lines - MAX_LINES) + " more leaked " +
+			             which + " blocks");
+	}
+
+	void check_space_maps(check_result &result) {
+		pdata::sm_root meta = live_.metadata_sm();
+		pdata::sm_root data = live_.data_sm();
+		bool ok = true;
+		if (meta.nr_blocks > io_.nr_blocks() || meta.nr_blocks > MAX_METADATA_BITMAPS * ENTRIES_PER_BITMAP) {
+			report_.fatal("metadata space map covers " + std::to_string(meta.nr_blocks) +
+			              " blocks, but the device holds " + std::to_string(io_.nr_blocks()));
+			return;
+		}
+
+		// Metadata space map: an index block listing the bitmaps.
+		if (meta.bitmap_root >= io_.nr_blocks()) {
+			report_.fatal("metadata space map index block " + std::to_string(meta.bitmap_root) +
+			              " is beyond the end of the metadata device");
+			return;
+		}
+		refs_.inc(meta.bitmap_root);
+		std::vector<uint8_t> index(pdata::BLOCK_SIZE);
+		io_.read(meta.bitmap_root, 1, index.data());
+		if (auto problem = pdata::index_validator().check(index.data(), meta.bitmap_root)) {
+			report_.fatal("metadata space map: " + *problem + " (block " +
+			              std::to_string(meta.bitmap_root) + ")");
+			return;
+		}
+		uint64_t nr_bitmaps = (meta.nr_blocks + ENTRIES_PER_BITMAP - 1) / ENTRIES_PER_BITMAP;
+		for (uint64_t i = 0; i < nr_bitmaps; i++)
+			meta_stored_.bitmaps.push_back(base::load_le64(index.data() + 16 + INDEX_ENTRY_SIZE * i));
+
+		census_.add_root(meta.ref_count_root, 4, META_REF_COUNTS);
+		census_.add_root(data.bitmap_root, 16, DATA_INDEX);
+		census_.add_root(data.ref_count_root, 4, DATA_REF_COUNTS);
+		run_census();
+
+		uint64_t nr_data_bitmaps = (data.nr_blocks + ENTRIES_PER_BITMAP - 1) / ENTRIES_PER_BITMAP;
+		for (uint64_t i = 0; i < nr_data_bitmaps; i++) {
+			auto it = data_index_.find(i);
+			if (it == data_index_.end()) {
+				report_.fatal("data space map: no index entry for bitmap " + std::to_string(i));
+				ok = false;
+				data_stored_.bitmaps.push_back(UINT64_MAX);
+			} else
+				data_stored_.bitmaps.push_back(it->second);
+		}
+		ok = read_bitmaps("metadata", meta.nr_blocks, meta_stored_) && ok;
+		ok = read_bitmaps("data", data.nr_blocks, data_stored_) && ok;
+		apply_overflow("metadata", meta.nr_blocks, meta_stored_);
+		apply_overflow("data", data.nr_blocks, data_stored_);
+		if (!ok)
+			return;
+		compare("metadata", meta.nr_blocks, meta_stored_, refs_, result.metadata_leaks);
+		compare("data", data.nr_blocks, data_stored_, data_refs_, result.data_leaks);
+		for (uint64_t b = meta.nr_blocks; b < refs_.size(); b++)
+			if (refs_.get(b))
+				report_.fatal("metadata block " + std::to_string(b) +
+				              " is referenced but lies beyond the metadata space map");
+		result.space_maps_checked = true;
+	}
+
+	pdata::block_io &io_;
+	const check_options &opts_;
+	check_report &report_;
+	count_array refs_;
+	pdata::btree_census census_;
+	superblock live_;
+	std::optional<superblock> snap_;
+	uint64_t nr_data_blocks_ = 0;
+	count_array data_refs_;
+	std::map<uint64_t, device_details> details_, snap_details_;
+	std::map<uint64_t, block_address> roots_, snap_roots_;
+	std::map<uint64_t, block_address> data_index_;
+	stored_counts meta_stored_, data_stored_;
+	size_t out_of_range_lines_ = 0;
+};
+
+} // namespace
+
+check_result check_metadata(pdata::block_io &io, const check_options &opts, check_report &report) {
+	checker c(io, opts, report);
+	return c.run();
+}
+
+} // namespace thin

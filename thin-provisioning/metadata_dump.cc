@@ -1,0 +1,173 @@
+#include "thin-provisioning/metadata_dump.h"
+
+#include "persistent-data/btree_walker.h"
+
+#include <cstring>
+#include <map>
+
+namespace thin {
+namespace {
+
+using pdata::block_address;
+using pdata::btree_damage;
+using pdata::node_context;
+using pdata::node_ref;
+
+std::string describe(const char *tree, const btree_damage &d) {
+	std::string s = std::string(tree) + ": " + d.reason + " (block " + std::to_string(d.block) +
+	                ")";
+	if (d.lost_end == UINT64_MAX)
+		s += ", keys from " + std::to_string(d.lost_begin) + " on lost";
+	else if (d.lost_end > d.lost_begin)
+		s += ", keys [" + std::to_string(d.lost_begin) + ", " + std::to_string(d.lost_end) +
+		     ") lost";
+	return s;
+}
+
+// Reads ahead every child of an internal node in one sorted batch.
+void prefetch_children(pdata::block_manager &bm, node_ref n) {
+	std::vector<block_address> kids;
+	kids.reserve(n.nr_entries());
+	for (uint32_t i = 0; i < n.nr_entries(); i++)
+		kids.push_back(n.value64(i));
+	bm.prefetch(std::move(kids));
+}
+
+// Collects the leaf entries of a one-level tree into a map.
+template <typename Value, typename Decode>
+class collecting_visitor : public pdata::btree_visitor {
+public:
+	collecting_visitor(pdata::block_manager &bm, const char *tree, Decode decode,
+	                   std::vector<std::string> &damage)
+	    : bm_(bm), tree_(tree), decode_(decode), damage_(damage) {}
+
+	bool visit_internal(const node_context &, node_ref n) override {
+		prefetch_children(bm_, n);
+		return true;
+	}
+	void visit_leaf(const node_context &, node_ref n) override {
+		for (uint32_t i = 0; i < n.nr_entries(); i++)
+			entries[n.key(i)] = decode_(n.value(i));
+	}
+	void damage(const btree_damage &d) override {
+		if (d.fatal)
+			damage_.push_back(describe(tree_, d));
+	}
+
+	std::map<uint64_t, Value> entries;
+
+private:
+	pdata::block_manager &bm_;
+	const char *tree_;
+	Decode decode_;
+	std::vector<std::string> &damage_;
+};
+
+// Streams one device's mappings, in key order, into a run joiner.
+class mapping_visitor : public pdata::btree_visitor {
+public:
+	// Mappings to data blocks at or past DATA_LIMIT are dropped and reported
+	// (repair: the kernel could never use them).
+	mapping_visitor(pdata::block_manager &bm, uint64_t dev, run_joiner *runs,
+	                std::vector<std::string> &damage, uint64_t data_limit = UINT64_MAX)
+	    : bm_(bm), dev_(dev), runs_(runs), damage_(damage), data_limit_(data_limit) {}
+
+	bool visit_internal(const node_context &, node_ref n) override {
+		prefetch_children(bm_, n);
+		return true;
+	}
+	void visit_leaf(const node_context &, node_ref n) override {
+		for (uint32_t i = 0; i < n.nr_entries(); i++) {
+			block_time bt = unpack_block_time(n.value64(i));
+			if (bt.data_block >= data_limit_) {
+				damage_.push_back("thin device " + std::to_string(dev_) + ": block " +
+				                  std::to_string(n.key(i)) + " maps to data block " +
+				                  std::to_string(bt.data_block) +
+				                  ", beyond the data device: mapping dropped");
+				continue;
+			}
+			count++;
+			if (runs_)
+				runs_->add(n.key(i), bt.data_block, bt.time);
+		}
+	}
+	void damage(const btree_damage &d) override {
+		if (d.fatal)
+			damage_.push_back("thin device " + std::to_string(dev_) + ": " +
+			                  describe("mapping tree", d));
+	}
+
+	uint64_t count = 0;
+
+private:
+	pdata::block_manager &bm_;
+	uint64_t dev_;
+	run_joiner *runs_;
+	std::vector<std::string> &damage_;
+	uint64_t data_limit_;
+};
+
+} // namespace
+
+dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
+                          uint64_t nr_data_blocks, const dump_options &opts, emitter &out) {
+	dump_result result;
+
+	auto decode_details = [](const uint8_t *v) { return decode_device_details(v); };
+	collecting_visitor<device_details, decltype(decode_details)> details(
+	    bm, "device details tree", decode_details, result.damage);
+	pdata::walk_btree(bm, sb.device_details_root, {DEVICE_DETAILS_SIZE, false}, details);
+
+	auto decode_root = [](const uint8_t *v) { return base::load_le64(v); };
+	collecting_visitor<block_address, decltype(decode_root)> roots(
+	    bm, "top level of the mapping tree", decode_root, result.damage);
+	pdata::walk_btree(bm, sb.data_mapping_root, {MAPPING_VALUE_SIZE, false}, roots);
+
+	superblock_info info;
+	info.uuid.assign(reinterpret_cast<const char *>(sb.uuid.data()),
+	                 strnlen(reinterpret_cast<const char *>(sb.uuid.data()), sb.uuid.size()));
+	info.time = sb.time;
+	info.transaction = opts.transaction_id.value_or(sb.trans_id);
+	info.flags = sb.flags;
+	info.version = sb.version;
+	info.data_block_size = opts.data_block_size.value_or(sb.data_block_size);
+	info.nr_data_blocks = opts.nr_data_blocks.value_or(nr_data_blocks);
+	out.begin_superblock(info);
+
+	for (const auto &[dev, d] : details.entries) {
+		if (!opts.dev_ids.empty() && !opts.dev_ids.count(dev))
+			continue;
+		auto root = roots.entries.find(dev);
+		if (root == roots.entries.end()) {
+			result.damage.push_back("thin device " + std::to_string(dev) +
+			                        " has details but no mapping tree");
+			if (opts.repair)
+				continue;
+		}
+		device_details shown = d;
+		if (opts.repair && root != roots.entries.end()) {
+			// Print the count of the mappings that can actually be read.
+			std::vector<std::string> ignored;
+			mapping_visitor counter(bm, dev, nullptr, ignored, info.nr_data_blocks);
+			pdata::walk_btree(bm, root->second, {MAPPING_VALUE_SIZE, false}, counter);
+			shown.mapped_blocks = counter.count;
+		}
+		out.begin_device(dev, shown);
+		if (!opts.skip_mappings && root != roots.entries.end()) {
+			run_joiner runs(out);
+			mapping_visitor v(bm, dev, &runs, result.damage,
+			                  opts.repair ? info.nr_data_blocks : UINT64_MAX);
+			pdata::walk_btree(bm, root->second, {MAPPING_VALUE_SIZE, false}, v);
+			runs.flush();
+		}
+		out.end_device();
+	}
+	for (const auto &[dev, root] : roots.entries)
+		if (!details.entries.count(dev))
+			result.damage.push_back("thin device " + std::to_string(dev) +
+			                        " has a mapping tree but no details");
+	out.end_superblock();
+	return result;
+}
+
+} // namespace thin

@@ -1,0 +1,18 @@
+// Writes the emitter stream as the reference's XML (docs/xml.md 1) or its
+// human-readable text (docs/xml.md 1.4), byte for byte.
+#pragma once
+
+#include "base/output.h"
+#include "thin-provisioning/emitter.h"
+
+#include <memory>
+
+namespace thin {
+
+std::unique_ptr<emitter> make_xml_emitter(base::output_sink &out);
+std::unique_ptr<emitter> make_human_emitter(base::output_sink &out);
+
+// Escapes the characters XML forbids in attribute values.
+std::string xml_escape(const std::string &s);
+
+} // namespace thin

@@ -1,0 +1,138 @@
+#include "persistent-data/block_manager.h"
+#include "persistent-data/batch_reader.h"
+#include "persistent-data/btree_node.h"
+#include "persistent-data/transaction_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+using namespace pdata;
+
+namespace {
+
+TEST(BlockManager, WritesReachTheDeviceOnlyOnFlush) {
+	memory_block_io io(16);
+	block_manager bm(io);
+	{
+		auto w = bm.write_zero(3, bitmap_validator());
+		w->data[100] = 7;
+	}
+	EXPECT_EQ(io.bytes()[3 * BLOCK_SIZE + 100], 0);
+	bm.flush();
+	EXPECT_EQ(io.bytes()[3 * BLOCK_SIZE + 100], 7);
+	// Flushing prepared the block: own location and checksum.
+	EXPECT_FALSE(bitmap_validator().check(io.bytes().data() + 3 * BLOCK_SIZE, 3));
+	EXPECT_GE(io.flushes(), 1u);
+}
+
+TEST(BlockManager, ValidationFailureNamesTheBlock) {
+	memory_block_io io(16);
+	block_manager bm(io);
+	try {
+		bm.read(5, bitmap_validator());
+		FAIL() << "an all-zero block passed as a bitmap";
+	} catch (const bad_block &e) {
+		EXPECT_EQ(e.where(), 5u);
+		EXPECT_NE(std::string(e.what()).find("block 5"), std::string::npos);
+		EXPECT_NE(e.reason().find("bad checksum in space map bitmap"), std::string::npos);
+	}
+	EXPECT_THROW(bm.read(16, no_validator()), bad_block); // past the end
+}
+
+TEST(BlockManager, EvictionWritesDirtyBlocksAndKeepsBlocksInUse) {
+	memory_block_io io(200);
+	block_manager bm(io, 16);
+	auto held = bm.write_zero(0, no_validator());
+	held->data[0] = 42;
+	for (block_address b = 1; b < 100; b++)
+		bm.write_zero(b, no_validator())->data[1] = uint8_t(b);
+	// Evicted dirty blocks were written out.
+	EXPECT_EQ(io.bytes()[1 * BLOCK_SIZE + 1], 1);
+	EXPECT_EQ(held->data[0], 42);
+	bm.flush();
+	for (block_address b = 1; b < 100; b++)
+		EXPECT_EQ(io.bytes()[b * BLOCK_SIZE + 1], uint8_t(b));
+}
+
+TEST(BlockManager, CommitWritesTheSuperblockLast) {
+	memory_block_io io(8);
+	block_manager bm(io);
+	bm.write_zero(4, no_validator())->data[0] = 1;
+	std::vector<uint8_t> sb(BLOCK_SIZE, 9);
+	bm.commit_superblock(sb.data());
+	EXPECT_EQ(io.bytes()[4 * BLOCK_SIZE], 1);
+	EXPECT_EQ(io.bytes()[0], 9);
+	// A device that fails at the first write never sees the superblock.
+	memory_block_io io2(8);
+	faulty_block_io faulty(io2, 0, 1);
+	block_manager bm2(faulty);
+	bm2.write_zero(4, no_validator())->data[0] = 1;
+	EXPECT_THROW(bm2.commit_superblock(sb.data()), base::io_error);
+	EXPECT_EQ(io2.bytes()[0], 0);
+}
+
+TEST(BatchReader, ReadsSortedRunsOncePerBlock) {
+	memory_block_io io(1000);
+	for (block_address b = 0; b < 1000; b++)
+		io.bytes()[b * BLOCK_SIZE] = uint8_t(b);
+	std::vector<block_address> want{900, 5, 6, 7, 5, 300, 8, 1200};
+	std::vector<block_address> seen;
+	batch_stats stats;
+	read_in_batches(
+	    io, want,
+	    [&](block_address b, const uint8_t *d) {
+		    seen.push_back(b);
+		    if (b < 1000)
+			    EXPECT_EQ(d[0], uint8_t(b));
+		    else
+			    EXPECT_EQ(d, nullptr);
+	    },
+	    &stats);
+	EXPECT_EQ(seen, (std::vector<block_address>{5, 6, 7, 8, 300, 900, 1200}));
+	EXPECT_EQ(stats.read_calls, 3u); // 5..8, 300, 900
+}
+
+TEST(TransactionManager, ShadowCopiesSharedBlocksAndKeepsNewOnesInPlace) {
+	memory_block_io io(64);
+	block_manager bm(io);
+	core_space_map sm(64);
+	sm.set_count(0, 1);
+	transaction_manager tm(bm, sm);
+	block_address b;
+	{
+		auto w = tm.new_block(no_validator());
+		b = w->location;
+		w->data[10] = 5;
+	}
+	// Allocated in this transaction: shadowing gives the same block.
+	auto s1 = tm.shadow(b, no_validator());
+	EXPECT_EQ(s1.block->location, b);
+	EXPECT_FALSE(s1.inc_children);
+	std::vector<uint8_t> sb(BLOCK_SIZE, 0);
+	sm.commit();
+	tm.commit(sb.data());
+
+	// After commit the block is copied; a shared one asks for its children.
+	sm.inc(b);
+	auto s2 = tm.shadow(b, no_validator());
+	EXPECT_NE(s2.block->location, b);
+	EXPECT_TRUE(s2.inc_children);
+	EXPECT_EQ(s2.block->data[10], 5);
+	EXPECT_EQ(sm.get_count(b), 1u);
+	EXPECT_EQ(sm.get_count(s2.block->location), 1u);
+}
+
+TEST(CoreSpaceMap, NeverReusesABlockFreedInTheSameTransaction) {
+	core_space_map sm(4);
+	block_address a = sm.new_block(), b = sm.new_block();
+	sm.dec(a);
+	block_address c = sm.new_block();
+	EXPECT_NE(c, a);
+	EXPECT_NE(c, b);
+	EXPECT_THROW(sm.dec(a), count_underflow);
+	sm.commit();
+	EXPECT_EQ(sm.nr_free(), 2u);
+}
+
+} // namespace
