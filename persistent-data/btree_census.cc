@@ -25,6 +25,10 @@ void btree_census::run(const leaf_handler &on_leaf, const damage_handler &on_dam
 	while (!pending_.empty()) {
 		std::vector<edge> level;
 		level.swap(pending_);
+		if (rank_)
+			std::stable_sort(level.begin(), level.end(), [this](const edge &a, const edge &b) {
+				return rank_(a.tag) < rank_(b.tag);
+			});
 		// Count every reference, and check the edges into nodes already
 		// known; collect the nodes seen for the first time.
 		std::unordered_map<block_address, std::vector<const edge *>> fresh;

@@ -50,6 +50,11 @@ public:
 	// Require non-root nodes to be at least a third full (non-fatal damage).
 	void set_check_min_fill(bool on) { check_min_fill_ = on; }
 
+	// Within a level, nodes reached from several trees are attributed to the
+	// tree whose tag has the lowest rank (e.g. live trees before a metadata
+	// snapshot's), so damage is reported against the tree users care about.
+	void set_tag_rank(std::function<int(uint64_t tag)> rank) { rank_ = std::move(rank); }
+
 	// Called once for every distinct valid node, internal or leaf, before
 	// the leaf handler (tools that map which block holds what use it).
 	using node_observer = std::function<void(uint64_t tag, block_address b, node_ref n)>;
@@ -86,6 +91,7 @@ private:
 	batch_stats stats_;
 	bool check_min_fill_ = true;
 	node_observer observer_;
+	std::function<int(uint64_t)> rank_;
 };
 
 } // namespace pdata

@@ -73,7 +73,7 @@ public:
 	// Persists the map (no-op for the core map).
 	virtual void commit() = 0;
 	// The root to store in a superblock; valid after commit().
-	virtual sm_root_bytes root() const = 0;
+	virtual const sm_root_bytes &root() const = 0;
 
 	bool count_is_more_than_one(block_address b) { return get_count(b) > 1; }
 };
@@ -93,7 +93,7 @@ public:
 	block_address new_block() override;
 	void extend(block_address extra) override;
 	void commit() override;
-	sm_root_bytes root() const override { return {}; }
+	const sm_root_bytes &root() const override { return no_root_; }
 
 private:
 	void check(block_address b) const;
@@ -102,6 +102,7 @@ private:
 	std::vector<bool> freed_this_transaction_;
 	block_address allocated_ = 0;
 	block_address cursor_ = 0;
+	sm_root_bytes no_root_{};
 };
 
 } // namespace pdata

@@ -27,7 +27,7 @@ public:
 	block_address new_block() override;
 	void extend(block_address extra) override { ll_.extend(extra); }
 	void commit() override;
-	sm_root_bytes root() const override { return root_; }
+	const sm_root_bytes &root() const override { return root_; }
 
 private:
 	disk_space_map(transaction_manager &tm, std::unique_ptr<index_store> index, uint64_t nr_blocks,

@@ -41,7 +41,7 @@ public:
 	block_address new_block() override;
 	void extend(block_address extra) override;
 	void commit() override;
-	sm_root_bytes root() const override { return root_; }
+	const sm_root_bytes &root() const override { return root_; }
 
 	void set_recursion_policy(recursion_policy p) { policy_ = p; }
 

@@ -4,11 +4,15 @@
 namespace thin {
 int thin_check_main(int argc, char **argv);
 int thin_dump_main(int argc, char **argv);
+int thin_generate_damage_main(int argc, char **argv);
+int thin_generate_metadata_main(int argc, char **argv);
 int thin_repair_main(int argc, char **argv);
 int thin_restore_main(int argc, char **argv);
 } // namespace thin
 
 using thin::thin_check_main;
 using thin::thin_dump_main;
+using thin::thin_generate_damage_main;
+using thin::thin_generate_metadata_main;
 using thin::thin_repair_main;
 using thin::thin_restore_main;

@@ -60,10 +60,21 @@ public:
 	checker(pdata::block_io &io, const check_options &opts, check_report &report)
 	    : io_(io), opts_(opts), report_(report), refs_(io.nr_blocks()), census_(io, refs_) {
 		census_.set_check_min_fill(true);
+		// Damage in a node the live trees share with the metadata snapshot
+		// is reported against the live device.
+		census_.set_tag_rank([](uint64_t tag) { return prefix(tag).empty() ? 0 : 1; });
 	}
 
 	check_result run() {
 		check_result result;
+		if (opts_.record_roles) {
+			result.roles.assign(io_.nr_blocks(), block_role::unused);
+			roles_ = &result.roles;
+			owners_ = &result.mapping_owner;
+			census_.set_node_observer([this](uint64_t tag, block_address b, pdata::node_ref n) {
+				note_node(tag, b, n);
+			});
+		}
 		report_.stage("examining superblock");
 		std::vector<uint8_t> b(pdata::BLOCK_SIZE);
 		io_.read(0, 1, b.data());
@@ -74,6 +85,9 @@ public:
 			return result;
 		result.superblock_ok = true;
 		result.sb = live_ = decode_superblock(b.data());
+		note(0, block_role::superblock);
+		if (live_.metadata_snap)
+			note(live_.metadata_snap, block_role::snapshot_superblock);
 		superblock trees = live_;
 		if (live_.metadata_snap) {
 			snap_ = read_snapshot(live_.metadata_snap);
@@ -124,6 +138,26 @@ public:
 	}
 
 private:
+	void note(block_address b, block_role r) {
+		if (roles_ && b < roles_->size())
+			(*roles_)[b] = r;
+	}
+
+	void note_node(uint64_t tag, block_address b, pdata::node_ref n) {
+		switch (tag) {
+		case DETAILS:
+		case SNAP_DETAILS: note(b, block_role::details_node); break;
+		case TOP_LEVEL:
+		case SNAP_TOP_LEVEL: note(b, block_role::top_level_node); break;
+		case META_REF_COUNTS: note(b, block_role::metadata_sm_ref_counts); break;
+		case DATA_INDEX: note(b, block_role::data_sm_index); break;
+		case DATA_REF_COUNTS: note(b, block_role::data_sm_ref_counts); break;
+		default:
+			note(b, n.is_leaf() ? block_role::mapping_leaf : block_role::mapping_internal);
+			(*owners_)[b] = (tag - FIRST_DEVICE) / 2;
+		}
+	}
+
 	std::optional<superblock> read_snapshot(block_address where) {
 		if (where >= io_.nr_blocks()) {
 			report_.fatal("metadata snapshot location " + std::to_string(where) +
@@ -281,6 +315,7 @@ private:
 			block_address b = sc.bitmaps[i];
 			if (b < refs_.size())
 				refs_.inc(b);
+			note(b, &sc == &meta_stored_ ? block_role::metadata_sm_bitmap : block_role::data_sm_bitmap);
 			where[b] = i;
 		}
 		std::vector<block_address> blocks;
@@ -385,6 +420,7 @@ private:
 			return;
 		}
 		refs_.inc(meta.bitmap_root);
+		note(meta.bitmap_root, block_role::metadata_sm_index);
 		std::vector<uint8_t> index(pdata::BLOCK_SIZE);
 		io_.read(meta.bitmap_root, 1, index.data());
 		if (auto problem = pdata::index_validator().check(index.data(), meta.bitmap_root)) {
@@ -440,9 +476,30 @@ private:
 	std::map<uint64_t, block_address> data_index_;
 	stored_counts meta_stored_, data_stored_;
 	size_t out_of_range_lines_ = 0;
+	std::vector<block_role> *roles_ = nullptr;
+	std::map<block_address, uint64_t> *owners_ = nullptr;
 };
 
 } // namespace
+
+const char *role_name(block_role r) {
+	switch (r) {
+	case block_role::unused: return "unused";
+	case block_role::superblock: return "superblock";
+	case block_role::snapshot_superblock: return "snapshot-superblock";
+	case block_role::details_node: return "details-node";
+	case block_role::top_level_node: return "top-level-node";
+	case block_role::mapping_internal: return "mapping-internal";
+	case block_role::mapping_leaf: return "mapping-leaf";
+	case block_role::metadata_sm_index: return "metadata-sm-index";
+	case block_role::metadata_sm_bitmap: return "metadata-sm-bitmap";
+	case block_role::metadata_sm_ref_counts: return "metadata-sm-ref-counts";
+	case block_role::data_sm_index: return "data-sm-index";
+	case block_role::data_sm_bitmap: return "data-sm-bitmap";
+	case block_role::data_sm_ref_counts: return "data-sm-ref-counts";
+	}
+	return "?";
+}
 
 check_result check_metadata(pdata::block_io &io, const check_options &opts, check_report &report) {
 	checker c(io, opts, report);

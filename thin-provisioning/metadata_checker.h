@@ -12,12 +12,34 @@
 #include "thin-provisioning/check_report.h"
 #include "thin-provisioning/superblock.h"
 
+#include <map>
 #include <optional>
 #include <vector>
 
 namespace thin {
 
+// What a metadata block holds, as found by the checker (for tools that
+// need to know: the damage generator, pack).
+enum class block_role : uint8_t {
+	unused,
+	superblock,
+	snapshot_superblock,
+	details_node,
+	top_level_node,
+	mapping_internal,
+	mapping_leaf,
+	metadata_sm_index,
+	metadata_sm_bitmap,
+	metadata_sm_ref_counts,
+	data_sm_index,
+	data_sm_bitmap,
+	data_sm_ref_counts,
+};
+
+const char *role_name(block_role r);
+
 struct check_options {
+	bool record_roles = false;
 	bool super_block_only = false;
 	bool skip_mappings = false;
 	bool metadata_snap = false; // check the held snapshot's trees instead
@@ -34,6 +56,8 @@ struct check_result {
 	superblock sb; // the live superblock (when superblock_ok)
 	std::vector<count_mismatch> metadata_leaks, data_leaks;
 	bool space_maps_checked = false;
+	std::vector<block_role> roles; // per metadata block, with record_roles
+	std::map<pdata::block_address, uint64_t> mapping_owner; // mapping node -> a device reaching it
 };
 
 check_result check_metadata(pdata::block_io &io, const check_options &opts, check_report &report);

@@ -32,8 +32,9 @@ mend_outcome mend_metadata(const std::string &path, const check_result &checked,
 			msm->set_count(l.block, l.expected);
 		dsm->commit();
 		msm->commit();
-		std::copy(dsm->root().begin(), dsm->root().end(), sb.data_space_map_root.begin());
-		std::copy(msm->root().begin(), msm->root().end(), sb.metadata_space_map_root.begin());
+		pdata::sm_root_bytes data_root = dsm->root(), meta_root = msm->root();
+		std::copy(data_root.begin(), data_root.end(), sb.data_space_map_root.begin());
+		std::copy(meta_root.begin(), meta_root.end(), sb.metadata_space_map_root.begin());
 		if (flag)
 			sb.flags &= ~NEEDS_CHECK_FLAG;
 		encode_superblock(sb, block.data());

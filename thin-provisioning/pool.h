@@ -35,13 +35,15 @@ public:
 	void create_snap(uint64_t dev, uint64_t origin);
 	void delete_device(uint64_t dev);
 
-	// Maps VBLOCK of DEV to DATA_BLOCK (stamped with the pool's time),
-	// taking a reference to the data block.  Replaces an earlier mapping.
+	// A free data block, now with one reference: the caller's, which
+	// insert() hands to the mapping (as the kernel allocates, then maps).
+	uint64_t alloc_data_block();
+	// Maps VBLOCK of DEV to DATA_BLOCK (stamped with the pool's time), with
+	// the reference from alloc_data_block(); an earlier mapping is replaced
+	// and its data block released.
 	void insert(uint64_t dev, uint64_t vblock, uint64_t data_block);
 	bool remove(uint64_t dev, uint64_t vblock);
 	std::optional<block_time> lookup(uint64_t dev, uint64_t vblock);
-	// A free data block (not yet referenced; insert() takes the reference).
-	uint64_t find_free_data_block();
 
 	void set_transaction_id(uint64_t id) { sb_.trans_id = id; }
 	// Takes the held metadata snapshot (commits first, as the kernel does).
@@ -69,8 +71,7 @@ private:
 	std::unique_ptr<pdata::space_map> metadata_sm_;
 	std::unique_ptr<pdata::transaction_manager> tm_;
 	std::unique_ptr<pdata::space_map> data_sm_;
-	std::unique_ptr<pdata::value_ref_counter> data_refs_, subtree_refs_;
-	std::map<uint64_t, device_details> changed_details_;
+	std::unique_ptr<pdata::value_ref_counter> data_refs_;
 };
 
 } // namespace thin

@@ -78,6 +78,12 @@ std::vector<std::string> superblock_problems(const uint8_t *b, block_address loc
 	if (sb.data_block_size < 128 || sb.data_block_size > 2097152 || sb.data_block_size % 128)
 		p.push_back("data block size " + std::to_string(sb.data_block_size) +
 		            " sectors is not a multiple of 128 between 128 and 2097152");
+	// Stale after the device grows (formats.md 13.1), so only a larger
+	// value is wrong: the device lost blocks the pool had.
+	if (sb.metadata_nr_blocks > device_blocks)
+		p.push_back("superblock says the metadata device has " +
+		            std::to_string(sb.metadata_nr_blocks) + " blocks, but it has only " +
+		            std::to_string(device_blocks) + " (truncated?)");
 	if (sb.incompat_flags)
 		p.push_back("unknown incompatible feature flags " + std::to_string(sb.incompat_flags));
 	auto root_in_range = [&](const char *what, block_address r) {

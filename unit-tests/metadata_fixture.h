@@ -49,7 +49,8 @@ public:
 	void commit(const std::vector<tree_root> &roots) {
 		sm_->commit();
 		std::vector<uint8_t> sb(BLOCK_SIZE, 0);
-		std::copy(sm_->root().begin(), sm_->root().end(), sb.begin() + 64);
+		sm_root_bytes root = sm_->root(); // by value: one copy for begin and end
+		std::copy(root.begin(), root.end(), sb.begin() + 64);
 		base::store_le32(sb.data() + 8, uint32_t(roots.size()));
 		for (size_t i = 0; i < roots.size(); i++) {
 			base::store_le64(sb.data() + 128 + 16 * i, roots[i].root);

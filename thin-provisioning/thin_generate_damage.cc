@@ -1,0 +1,365 @@
+// thin_generate_damage (developer tool): makes one named kind of damage in
+// a metadata image, in place, and says on stdout which block it damaged and
+// how - so tests can check that the checker names it and that repair
+// recovers everything else.  Checksums are re-sealed where the damage is
+// meant to be structural only.
+#include "base/command_line.h"
+#include "base/endian.h"
+#include "base/error.h"
+#include "persistent-data/btree_node.h"
+#include "persistent-data/checksum.h"
+#include "persistent-data/space_map_bitmap.h"
+#include "thin-provisioning/commands.h"
+#include "thin-provisioning/device_details.h"
+#include "thin-provisioning/metadata_checker.h"
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <random>
+#include <unistd.h>
+
+namespace thin {
+namespace {
+
+using pdata::block_address;
+using pdata::BLOCK_SIZE;
+
+const char USAGE[] =
+    "Usage: thin_generate_damage <metadata file> --kind <kind> [options]\n"
+    "Damages the metadata in place and prints what it did.\n"
+    "Kinds:\n"
+    "  bad-checksum --target ROLE   flip a bit in a block of that role\n"
+    "  zero-block --target ROLE     zero a block of that role\n"
+    "  keys-out-of-order            swap two keys of a mapping leaf\n"
+    "  mapping-past-end             map a block beyond nr_data_blocks\n"
+    "  mapped-blocks                wrong mapped_blocks in the details\n"
+    "  count-high --sm metadata|data  a stored count one too high (a leak)\n"
+    "  count-low --sm metadata|data   a stored count one too low\n"
+    "  double-ref                   two devices point at one unshared tree\n"
+    "  cycle                        a mapping node points at its ancestor\n"
+    "  zero-superblock\n"
+    "  metadata-nr-blocks           superblock claims a larger device\n"
+    "  truncate [--blocks N]        cut the file (default: to half)\n"
+    "  random --count N             N random used blocks zeroed or garbled\n"
+    "Roles: superblock, snapshot-superblock, details-node, top-level-node,\n"
+    "  mapping-internal, mapping-leaf, metadata-sm-index, metadata-sm-bitmap,\n"
+    "  metadata-sm-ref-counts, data-sm-index, data-sm-bitmap, data-sm-ref-counts\n"
+    "Options:\n"
+    "  {--seed} <n>\n"
+    "  {-h|--help}\n"
+    "  {-V|--version}\n";
+
+class damager {
+public:
+	damager(const std::string &path, uint64_t seed)
+	    : path_(path), io_(path, base::access_mode::read_write), rng_(seed) {
+		check_report quiet(true);
+		check_options o;
+		o.record_roles = true;
+		result_ = check_metadata(io_, o, quiet);
+		if (!result_.superblock_ok)
+			throw base::error(path + ": the superblock is already damaged");
+	}
+
+	std::vector<block_address> blocks_with(block_role r) const {
+		std::vector<block_address> v;
+		for (block_address b = 0; b < result_.roles.size(); b++)
+			if (result_.roles[b] == r)
+				v.push_back(b);
+		return v;
+	}
+
+	block_address pick(block_role r) {
+		auto v = blocks_with(r);
+		if (v.empty())
+			throw base::error(path_ + ": no block holds a " + role_name(r));
+		return v[rng_() % v.size()];
+	}
+
+	std::vector<uint8_t> read(block_address b) {
+		std::vector<uint8_t> d(BLOCK_SIZE);
+		io_.read(b, 1, d.data());
+		return d;
+	}
+
+	void write(block_address b, const std::vector<uint8_t> &d) {
+		io_.write(b, 1, d.data());
+		io_.flush();
+	}
+
+	void report(block_address b, const std::string &what) {
+		std::cout << "damaged block " << b << " (" << role_name(role(b)) << "): " << what << "\n";
+	}
+
+	block_role role(block_address b) const {
+		return b < result_.roles.size() ? result_.roles[b] : block_role::unused;
+	}
+
+	const check_result &checked() const { return result_; }
+	pdata::file_block_io &io() { return io_; }
+	std::mt19937_64 &rng() { return rng_; }
+
+private:
+	std::string path_;
+	pdata::file_block_io io_;
+	std::mt19937_64 rng_;
+	check_result result_;
+};
+
+block_role parse_role(const std::string &s) {
+	for (int r = int(block_role::superblock); r <= int(block_role::data_sm_ref_counts); r++)
+		if (s == role_name(block_role(r)))
+			return block_role(r);
+	throw base::po::error("unknown role '" + s + "'");
+}
+
+// A mapping leaf with at least N entries.
+block_address leaf_with(damager &d, uint32_t n) {
+	for (block_address b : d.blocks_with(block_role::mapping_leaf)) {
+		auto data = d.read(b);
+		if (pdata::node_ref(data.data()).nr_entries() >= n)
+			return b;
+	}
+	throw base::error("no mapping leaf with " + std::to_string(n) + " entries");
+}
+
+void reseal_node(std::vector<uint8_t> &data) { pdata::seal_checksum(data.data(), pdata::salt::btree_node); }
+
+// Sets the 2-bit count of BLOCK in a bitmap of the map whose bitmaps have
+// ROLE, walking the bitmaps in block order (bitmap i holds blocks
+// i*16320...).  Works for the usual images where bitmaps are allocated in
+// order; the index gives the exact mapping, read here from the checker's
+// view through the roles only.
+void set_bitmap_count(damager &d, block_role bitmap_role, const std::vector<block_address> &bitmaps,
+                      block_address block, uint32_t value) {
+	block_address bm = bitmaps.at(block / pdata::ENTRIES_PER_BITMAP);
+	auto data = d.read(bm);
+	pdata::bitmap_block(data.data()).set(uint32_t(block % pdata::ENTRIES_PER_BITMAP), value);
+	pdata::seal_checksum(data.data(), pdata::salt::bitmap);
+	d.write(bm, data);
+	(void)bitmap_role;
+}
+
+// The bitmaps of a space map, in bitmap order.
+std::vector<block_address> bitmaps_of(damager &d, bool metadata) {
+	superblock sb = d.checked().sb;
+	std::vector<block_address> out;
+	if (metadata) {
+		auto index = d.read(sb.metadata_sm().bitmap_root);
+		uint64_t n = (sb.metadata_sm().nr_blocks + pdata::ENTRIES_PER_BITMAP - 1) / pdata::ENTRIES_PER_BITMAP;
+		for (uint64_t i = 0; i < n; i++)
+			out.push_back(pdata::decode_index_entry(index.data() + pdata::METADATA_INDEX_OFFSET +
+			                                        pdata::INDEX_ENTRY_SIZE * i)
+			                  .blocknr);
+		return out;
+	}
+	// The data index is a btree: collect its leaves' entries in key order.
+	std::map<uint64_t, block_address> by_index;
+	for (block_address b : d.blocks_with(block_role::data_sm_index)) {
+		auto data = d.read(b);
+		pdata::node_ref n(data.data());
+		if (!n.is_leaf())
+			continue;
+		for (uint32_t i = 0; i < n.nr_entries(); i++)
+			by_index[n.key(i)] = pdata::decode_index_entry(n.value(i)).blocknr;
+	}
+	for (auto &[i, b] : by_index)
+		out.push_back(b);
+	return out;
+}
+
+int damage(damager &d, const std::string &kind, const base::po::variables_map &vm) {
+	auto &rng = d.rng();
+	if (kind == "bad-checksum" || kind == "zero-block") {
+		if (!vm.count("target"))
+			throw base::po::error(kind + " needs --target ROLE");
+		block_address b = d.pick(parse_role(vm["target"].as<std::string>()));
+		auto data = d.read(b);
+		if (kind == "zero-block")
+			std::fill(data.begin(), data.end(), 0);
+		else
+			data[4 + rng() % (BLOCK_SIZE - 4)] ^= uint8_t(1u << (rng() % 8));
+		d.write(b, data);
+		d.report(b, kind);
+		return 0;
+	}
+	if (kind == "keys-out-of-order") {
+		block_address b = leaf_with(d, 2);
+		auto data = d.read(b);
+		pdata::node_mut n(data.data());
+		uint64_t k0 = n.key(0), k1 = n.key(1);
+		n.set_key(0, k1);
+		n.set_key(1, k0);
+		reseal_node(data);
+		d.write(b, data);
+		d.report(b, "keys 0 and 1 swapped, checksum valid");
+		return 0;
+	}
+	if (kind == "mapping-past-end") {
+		block_address b = leaf_with(d, 1);
+		auto data = d.read(b);
+		pdata::node_mut n(data.data());
+		uint64_t beyond = d.checked().sb.data_sm().nr_blocks + 5;
+		uint64_t old = n.value64(0);
+		n.set_value64(0, pack_block_time({beyond, unpack_block_time(old).time}));
+		reseal_node(data);
+		d.write(b, data);
+		d.report(b, "block " + std::to_string(n.key(0)) + " now maps to data block " +
+		                std::to_string(beyond) + " (was " +
+		                std::to_string(unpack_block_time(old).data_block) + ")");
+		return 0;
+	}
+	if (kind == "mapped-blocks") {
+		for (block_address b : d.blocks_with(block_role::details_node)) {
+			auto data = d.read(b);
+			pdata::node_mut n(data.data());
+			if (!n.is_leaf() || !n.nr_entries())
+				continue;
+			device_details dd = decode_device_details(n.value(0));
+			dd.mapped_blocks += 7;
+			encode_device_details(dd, n.value_mut(0));
+			reseal_node(data);
+			d.write(b, data);
+			d.report(b, "thin device " + std::to_string(n.key(0)) + ": mapped_blocks " +
+			                std::to_string(dd.mapped_blocks) + " (7 too many)");
+			return 0;
+		}
+		throw base::error("no device details to damage");
+	}
+	if (kind == "count-high" || kind == "count-low") {
+		std::string which = vm.count("sm") ? vm["sm"].as<std::string>() : "metadata";
+		bool meta = which == "metadata";
+		if (!meta && which != "data")
+			throw base::po::error("--sm must be metadata or data");
+		auto bitmaps = bitmaps_of(d, meta);
+		block_address victim;
+		if (meta)
+			victim = leaf_with(d, 1); // a mapping leaf: count 1 in a plain image
+		else {
+			auto leaf = d.read(leaf_with(d, 1));
+			victim = unpack_block_time(pdata::node_ref(leaf.data()).value64(0)).data_block;
+		}
+		auto bm = d.read(bitmaps.at(victim / pdata::ENTRIES_PER_BITMAP));
+		uint32_t now = pdata::bitmap_block(bm.data()).get(uint32_t(victim % pdata::ENTRIES_PER_BITMAP));
+		if (now == 0 || now == 3)
+			throw base::error("block " + std::to_string(victim) + " has count " +
+			                  std::to_string(now) + " in its bitmap; pick another image");
+		uint32_t next = kind == "count-high" ? (now == 2 ? 1 : now + 1) : now - 1;
+		if (kind == "count-high" && now == 2)
+			throw base::error("block count already 2; pick another image");
+		set_bitmap_count(d, meta ? block_role::metadata_sm_bitmap : block_role::data_sm_bitmap, bitmaps,
+		                 victim, next);
+		std::cout << "damaged " << which << " space map: block " << victim << " stored count "
+		          << next << " (was " << now << ")\n";
+		return 0;
+	}
+	if (kind == "double-ref") {
+		// Point the second device's top-level entry at the first device's tree.
+		for (block_address b : d.blocks_with(block_role::top_level_node)) {
+			auto data = d.read(b);
+			pdata::node_mut n(data.data());
+			if (!n.is_leaf() || n.nr_entries() < 2)
+				continue;
+			uint64_t root = n.value64(0);
+			n.set_value64(1, root);
+			reseal_node(data);
+			d.write(b, data);
+			d.report(b, "thin device " + std::to_string(n.key(1)) + " now shares device " +
+			                std::to_string(n.key(0)) + "'s tree at block " + std::to_string(root));
+			return 0;
+		}
+		throw base::error("no top-level leaf with two devices");
+	}
+	if (kind == "cycle") {
+		auto internals = d.blocks_with(block_role::mapping_internal);
+		if (internals.empty())
+			throw base::error("no internal mapping node (use more mappings)");
+		block_address b = internals[rng() % internals.size()];
+		auto data = d.read(b);
+		pdata::node_mut n(data.data());
+		n.set_value64(n.nr_entries() - 1, b);
+		reseal_node(data);
+		d.write(b, data);
+		d.report(b, "its last child pointer points at itself");
+		return 0;
+	}
+	if (kind == "zero-superblock") {
+		d.write(0, std::vector<uint8_t>(BLOCK_SIZE, 0));
+		d.report(0, "zeroed");
+		return 0;
+	}
+	if (kind == "metadata-nr-blocks") {
+		auto data = d.read(0);
+		superblock sb = decode_superblock(data.data());
+		sb.metadata_nr_blocks = d.io().nr_blocks() + 1000;
+		encode_superblock(sb, data.data());
+		d.write(0, data);
+		d.report(0, "metadata_nr_blocks " + std::to_string(sb.metadata_nr_blocks));
+		return 0;
+	}
+	if (kind == "truncate") {
+		uint64_t blocks = vm.count("blocks") ? base::parse_natural("--blocks", vm["blocks"].as<std::string>())
+		                                     : d.io().nr_blocks() / 2;
+		if (::truncate(d.io().name().c_str(), off_t(blocks * BLOCK_SIZE)) < 0)
+			throw base::file_error(d.io().name(), std::strerror(errno));
+		std::cout << "truncated to " << blocks << " blocks\n";
+		return 0;
+	}
+	if (kind == "random") {
+		uint64_t count = vm.count("count") ? base::parse_natural("--count", vm["count"].as<std::string>()) : 1;
+		std::vector<block_address> used;
+		for (block_address b = 1; b < d.checked().roles.size(); b++)
+			if (d.role(b) != block_role::unused)
+				used.push_back(b);
+		std::shuffle(used.begin(), used.end(), rng);
+		for (uint64_t i = 0; i < count && i < used.size(); i++) {
+			auto data = d.read(used[i]);
+			bool zero = rng() & 1;
+			if (zero)
+				std::fill(data.begin(), data.end(), 0);
+			else
+				for (int k = 0; k < 16; k++)
+					data[rng() % BLOCK_SIZE] = uint8_t(rng());
+			d.write(used[i], data);
+			d.report(used[i], zero ? "zeroed" : "garbled");
+		}
+		return 0;
+	}
+	throw base::po::error("unknown damage kind '" + kind + "'");
+}
+
+} // namespace
+
+int thin_generate_damage_main(int argc, char **argv) {
+	namespace po = base::po;
+	base::tool_cli cli{argv[0], USAGE};
+	po::options_description opts;
+	opts.add_options()
+		("kind", po::value<std::string>(), "")
+		("target", po::value<std::string>(), "")
+		("sm", po::value<std::string>(), "")
+		("seed", po::value<std::string>(), "")
+		("count", po::value<std::string>(), "")
+		("blocks", po::value<std::string>(), "")
+		("input", po::value<std::string>(), "");
+	po::positional_options_description pos;
+	pos.add("input", 1);
+	po::variables_map vm;
+	if (auto rc = base::parse_command_line(argc, argv, cli, opts, pos, vm))
+		return *rc;
+	if (!vm.count("input"))
+		return base::usage_error(cli, "No input file provided.");
+	if (!vm.count("kind"))
+		return base::usage_error(cli, "No --kind given.");
+	try {
+		uint64_t seed = vm.count("seed") ? base::parse_natural("--seed", vm["seed"].as<std::string>()) : 1;
+		damager d(vm["input"].as<std::string>(), seed);
+		return damage(d, vm["kind"].as<std::string>(), vm);
+	} catch (const po::error &e) {
+		return base::usage_error(cli, e.what());
+	}
+}
+
+} // namespace thin
