@@ -132,6 +132,6 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/pdata_tools
 
 clean:
-	rm -rf obj bin asan
+	rm -rf obj bin asan static
 
 -include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUNC_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -144,6 +144,38 @@ void btree::for_each(const std::function<void(uint64_t, const uint8_t *)> &fn) c
 	}
 }
 
+void btree::for_each_in(uint64_t begin, uint64_t end,
+                        const std::function<void(uint64_t, const uint8_t *)> &fn) const {
+	struct frame {
+		read_ref node;
+		uint32_t next;
+	};
+	std::vector<frame> stack;
+	stack.push_back({read_node(tm_, root_), 0});
+	while (!stack.empty()) {
+		frame &f = stack.back();
+		node_ref n(f.node->data);
+		if (n.is_leaf()) {
+			for (uint32_t i = 0; i < n.nr_entries(); i++)
+				if (n.key(i) >= begin && n.key(i) < end)
+					fn(n.key(i), n.value(i));
+			stack.pop_back();
+			continue;
+		}
+		// Child i holds keys in [key(i), key(i+1)).
+		while (f.next < n.nr_entries() && f.next + 1 < n.nr_entries() && n.key(f.next + 1) <= begin)
+			f.next++;
+		if (f.next == n.nr_entries() || n.key(f.next) >= end) {
+			stack.pop_back();
+			continue;
+		}
+		block_address child = n.value64(f.next++);
+		if (stack.size() >= MAX_BTREE_DEPTH)
+			throw bad_block(tm_.bm().device_name(), child, "btree too deep (a cycle?)");
+		stack.push_back({read_node(tm_, child), 0});
+	}
+}
+
 std::optional<uint64_t> btree::lowest_key() const {
 	block_address b = root_;
 	for (unsigned d = 0; d < MAX_BTREE_DEPTH; d++) {

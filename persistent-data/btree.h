@@ -81,6 +81,10 @@ public:
 
 	// Every entry in ascending key order.
 	void for_each(const std::function<void(uint64_t key, const uint8_t *value)> &fn) const;
+	// The entries with BEGIN <= key < END, in order; subtrees outside the
+	// range are not read.
+	void for_each_in(uint64_t begin, uint64_t end,
+	                 const std::function<void(uint64_t key, const uint8_t *value)> &fn) const;
 	std::optional<uint64_t> lowest_key() const;
 	std::optional<uint64_t> highest_key() const;
 	uint64_t count() const;

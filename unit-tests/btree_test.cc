@@ -226,6 +226,26 @@ TEST(Btree, SubtreeValuesAreReferenceCounted) {
 	EXPECT_EQ(m.sm().get_count(sub), 1u);
 }
 
+TEST(Btree, RangeIterationVisitsExactlyTheRange) {
+	metadata_device m(2048);
+	btree_builder b(m.tm(), 8);
+	for (uint64_t k = 0; k < 50000; k++)
+		b.push_back64(k * 2, k);
+	btree t(m.tm(), b.finish(), 8);
+	for (auto [lo, hi] : std::vector<std::pair<uint64_t, uint64_t>>{
+	         {0, 1}, {1, 2}, {0, 100000}, {777, 20001}, {99998, 200000}, {5, 5}, {60000, 60003}}) {
+		std::vector<uint64_t> got;
+		t.for_each_in(lo, hi, [&](uint64_t k, const uint8_t *v) {
+			EXPECT_EQ(base::load_le64(v), k / 2);
+			got.push_back(k);
+		});
+		std::vector<uint64_t> want;
+		for (uint64_t k = (lo + 1) / 2 * 2; k < hi && k < 100000; k += 2)
+			want.push_back(k);
+		EXPECT_EQ(got, want) << lo << ".." << hi;
+	}
+}
+
 TEST(BtreeBuilder, BuildsValidTreesOfEverySize) {
 	for (uint64_t n : {0ull, 1ull, 83ull, 251ull, 252ull, 253ull, 336ull, 10000ull, 63505ull}) {
 		metadata_device m(2048);
