@@ -179,13 +179,16 @@ private:
 		            [this](uint64_t tag, const btree_damage &d) { on_damage(tag, d); });
 	}
 
-	void on_leaf(uint64_t tag, block_address, pdata::node_ref n) {
+	void on_leaf(uint64_t tag, block_address leaf, pdata::node_ref n) {
 		switch (tag) {
 		case DETAILS:
 		case SNAP_DETAILS: {
 			auto &out = tag == DETAILS ? details_ : snap_details_;
-			for (uint32_t i = 0; i < n.nr_entries(); i++)
+			auto &where = tag == DETAILS ? details_block_ : snap_details_block_;
+			for (uint32_t i = 0; i < n.nr_entries(); i++) {
 				out[n.key(i)] = decode_device_details(n.value(i));
+				where[n.key(i)] = leaf;
+			}
 			break;
 		}
 		case TOP_LEVEL:
@@ -221,7 +224,8 @@ private:
 					report_.fatal("thin device " + std::to_string(dev) + ": block " +
 					              std::to_string(n.key(i)) + " is mapped to data block " +
 					              std::to_string(data) + ", beyond the data device (" +
-					              std::to_string(nr_data_blocks_) + " blocks)");
+					              std::to_string(nr_data_blocks_) + " blocks), in leaf block " +
+					              std::to_string(leaf));
 				else
 					report_.count_fatal();
 			}
@@ -302,7 +306,8 @@ private:
 				report_.fatal(p + "thin device " + std::to_string(dev) +
 				              " has unexpected number of mappings, expected " +
 				              std::to_string(it->second.mapped_blocks) + ", actual " +
-				              std::to_string(actual));
+				              std::to_string(actual) + " (details in block " +
+				              std::to_string((snap ? snap_details_block_ : details_block_)[dev]) + ")");
 		}
 	}
 
@@ -472,6 +477,7 @@ private:
 	uint64_t nr_data_blocks_ = 0;
 	count_array data_refs_;
 	std::map<uint64_t, device_details> details_, snap_details_;
+	std::map<uint64_t, block_address> details_block_, snap_details_block_;
 	std::map<uint64_t, block_address> roots_, snap_roots_;
 	std::map<uint64_t, block_address> data_index_;
 	stored_counts meta_stored_, data_stored_;

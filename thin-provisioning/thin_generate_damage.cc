@@ -40,6 +40,7 @@ const char USAGE[] =
     "  double-ref                   two devices point at one unshared tree\n"
     "  cycle                        a mapping node points at its ancestor\n"
     "  zero-superblock\n"
+    "  needs-check                  set the superblock's needs_check flag\n"
     "  metadata-nr-blocks           superblock claims a larger device\n"
     "  truncate [--blocks N]        cut the file (default: to half)\n"
     "  random --count N             N random used blocks zeroed or garbled\n"
@@ -266,8 +267,9 @@ int damage(damager &d, const std::string &kind, const base::po::variables_map &v
 			n.set_value64(1, root);
 			reseal_node(data);
 			d.write(b, data);
-			d.report(b, "thin device " + std::to_string(n.key(1)) + " now shares device " +
-			                std::to_string(n.key(0)) + "'s tree at block " + std::to_string(root));
+			// The victim is the tree root now referenced twice with count 1.
+			d.report(root, "referenced by thin devices " + std::to_string(n.key(0)) + " and " +
+			                   std::to_string(n.key(1)) + " from top-level leaf " + std::to_string(b));
 			return 0;
 		}
 		throw base::error("no top-level leaf with two devices");
@@ -288,6 +290,15 @@ int damage(damager &d, const std::string &kind, const base::po::variables_map &v
 	if (kind == "zero-superblock") {
 		d.write(0, std::vector<uint8_t>(BLOCK_SIZE, 0));
 		d.report(0, "zeroed");
+		return 0;
+	}
+	if (kind == "needs-check") {
+		auto data = d.read(0);
+		superblock sb = decode_superblock(data.data());
+		sb.flags |= NEEDS_CHECK_FLAG;
+		encode_superblock(sb, data.data());
+		d.write(0, data);
+		d.report(0, "needs_check flag set");
 		return 0;
 	}
 	if (kind == "metadata-nr-blocks") {
