@@ -2,6 +2,7 @@
 
 #include "persistent-data/btree.h"
 #include "persistent-data/count_array.h"
+#include "persistent-data/shared_btree_builder.h"
 #include "persistent-data/space_map_writer.h"
 #include "persistent-data/transaction_manager.h"
 #include "thin-provisioning/superblock.h"
@@ -20,7 +21,7 @@ class metadata_builder : public emitter {
 public:
 	metadata_builder(pdata::block_manager &bm, const build_overrides &o)
 	    : bm_(bm), overrides_(o), nr_metadata_blocks_(std::min(bm.nr_blocks(), MAX_METADATA_BLOCKS)),
-	      meta_counts_(nr_metadata_blocks_), tm_(bm, meta_counts_) {
+	      meta_counts_(nr_metadata_blocks_), tm_(bm, meta_counts_), dict_(tm_) {
 		meta_counts_.set_count(0, 1); // the superblock
 	}
 
@@ -46,7 +47,7 @@ public:
 			throw input_error("device " + std::to_string(dev) + " is defined twice");
 		dev_ = dev;
 		details_ = d;
-		builder_ = std::make_unique<pdata::btree_builder>(tm_, MAPPING_VALUE_SIZE);
+		builder_ = new_tree_builder();
 		last_origin_.reset();
 		late_.clear();
 	}
@@ -123,11 +124,21 @@ private:
 			                  std::to_string(info_.nr_data_blocks) + ")");
 	}
 
+	// Trees are built with node sharing: identical nodes (snapshots) are
+	// written once.  Data blocks are counted once per leaf written, as the
+	// kernel counts them (a shared leaf holds one reference).
+	std::unique_ptr<pdata::shared_btree_builder> new_tree_builder() {
+		return std::make_unique<pdata::shared_btree_builder>(
+		    tm_, MAPPING_VALUE_SIZE, dict_, [this](pdata::node_ref leaf) {
+			    for (uint32_t i = 0; i < leaf.nr_entries(); i++)
+				    data_counts_.inc(unpack_block_time(leaf.value64(i)).data_block);
+		    });
+	}
+
 	void add(uint64_t origin, uint64_t data, uint32_t time) {
 		if (time > MAX_TIME)
 			throw input_error("mapping time " + std::to_string(time) + " exceeds 24 bits");
 		uint64_t value = pack_block_time({data, time});
-		data_counts_.inc(data);
 		if (last_origin_ && origin <= *last_origin_) {
 			// Out of order (hand-edited XML): inserted after the bulk build.
 			late_.push_back({origin, value});
@@ -137,32 +148,54 @@ private:
 		last_origin_ = origin;
 	}
 
+	// Mappings that arrived out of order (hand-edited XML): merge them with
+	// the tree built so far and build the device's tree again.  Rare, so it
+	// may cost a second pass over one device.
 	block_address insert_late(block_address root) {
-		std::sort(late_.begin(), late_.end(),
+		std::vector<late_mapping> all;
+		pdata::btree(tm_, root, MAPPING_VALUE_SIZE).for_each([&](uint64_t k, const uint8_t *v) {
+			all.push_back({k, base::load_le64(v)});
+		});
+		all.insert(all.end(), late_.begin(), late_.end());
+		std::sort(all.begin(), all.end(),
 		          [](const auto &a, const auto &b) { return a.origin < b.origin; });
-		pdata::btree tree(tm_, root, MAPPING_VALUE_SIZE);
-		for (size_t i = 0; i < late_.size(); i++) {
-			const auto &m = late_[i];
-			if ((i && late_[i - 1].origin == m.origin) || tree.lookup64(m.origin))
+		for (size_t i = 1; i < all.size(); i++)
+			if (all[i - 1].origin == all[i].origin)
 				throw input_error("thin device " + std::to_string(dev_) +
-				                  ": overlapping mappings for block " + std::to_string(m.origin));
-			tree.insert64(m.origin, m.value);
-		}
-		return tree.root();
+				                  ": overlapping mappings for block " + std::to_string(all[i].origin));
+		data_refs refs(data_counts_);
+		pdata::btree(tm_, root, MAPPING_VALUE_SIZE, refs).destroy();
+		dict_.forget_freed_nodes();
+		auto rebuilt = new_tree_builder();
+		for (const auto &m : all)
+			rebuilt->push_back64(m.origin, m.value);
+		return rebuilt->finish();
 	}
+
+	// Drops data references held in memory when a tree is deleted.
+	class data_refs : public pdata::value_ref_counter {
+	public:
+		explicit data_refs(pdata::count_array &c) : c_(c) {}
+		void inc(const uint8_t *v) override { c_.inc(unpack_block_time(base::load_le64(v)).data_block); }
+		void dec(const uint8_t *v) override { c_.dec(unpack_block_time(base::load_le64(v)).data_block); }
+
+	private:
+		pdata::count_array &c_;
+	};
 
 	pdata::block_manager &bm_;
 	build_overrides overrides_;
 	uint64_t nr_metadata_blocks_;
 	pdata::core_space_map meta_counts_;
 	pdata::transaction_manager tm_;
+	pdata::node_dictionary dict_;
 	pdata::count_array data_counts_;
 	superblock_info info_;
 	bool started_ = false;
 
 	uint64_t dev_ = 0;
 	device_details details_;
-	std::unique_ptr<pdata::btree_builder> builder_;
+	std::unique_ptr<pdata::shared_btree_builder> builder_;
 	std::optional<uint64_t> last_origin_;
 	std::vector<late_mapping> late_;
 	std::map<uint64_t, device> devices_;
