@@ -1,27 +1,81 @@
 #!/bin/sh
-# make bench: timings against the reference tools.  Later issues add rows;
-# for now it measures what exists on the kernel-written example.
+# make bench: our tools against the reference (/usr/sbin) on the same
+# machine, medians of several runs, with peak memory and read calls.
+#
+# Images are generated once and cached outside the repository, in
+# ${DMPD_BENCH_DIR:-/var/tmp/dmpd-bench}.  Sizes: BENCH_SIZES (default
+# "100k 2M 20M" mappings).  RUNS: runs per measurement (default 5).
 set -eu
 bin=$1
-here=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d /tmp/dmpd-bench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-gzip -dc "$here/functional-tests/fixtures/kernel/thin-basic/meta.img.gz" > "$work/meta.img"
+cache=${DMPD_BENCH_DIR:-/var/tmp/dmpd-bench}
+sizes=${BENCH_SIZES:-"100k 2M 20M"}
+runs=${RUNS:-5}
+mkdir -p "$cache"
+PATH="$bin:$PATH"
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-time_of() {
-	for i in 1 2 3 4 5; do
-		s=$(date +%s.%N)
-		"$@" > /dev/null 2>&1 || true
-		e=$(date +%s.%N)
-		echo "$e - $s" | bc
-	done | median
+# shape <size>: generator arguments with heavy snapshot sharing.
+shape() {
+	case $1 in
+	100k) echo "--devices 4 --mappings 20000 --run-length 8 --snapshots 20 --writes 200" ;;
+	2M) echo "--devices 8 --mappings 240000 --run-length 8 --snapshots 40 --writes 1000" ;;
+	20M) echo "--devices 8 --mappings 2400000 --run-length 8 --snapshots 60 --writes 5000" ;;
+	*) echo "unknown size $1" >&2; exit 1 ;;
+	esac
 }
 
-printf '%-12s %-14s %10s %10s %7s\n' tool image ours_s ref_s ratio
-for t in thin_check thin_dump; do
-	ours=$(time_of "$bin/$t" "$work/meta.img")
-	ref=$(time_of "/usr/sbin/$t" "$work/meta.img")
-	ratio=$(echo "scale=2; $ref / $ours" | bc)
-	printf '%-12s %-14s %10s %10s %7s\n' "$t" thin-basic "$ours" "$ref" "$ratio"
+image() {
+	img=$cache/thin-$1.img
+	if [ ! -s "$img.done" ]; then
+		echo "generating $1-mapping image in $cache ..." >&2
+		rm -f "$img" "$img.xml"
+		truncate -s 4G "$img"
+		# shellcheck disable=SC2046
+		thin_generate_metadata -q -o "$img" --xml "$img.xml" $(shape "$1")
+		echo ok > "$img.done"
+	fi
+	echo "$img"
+}
+
+# median of "seconds kb" lines: prints "median_seconds max_kb"
+summarise() {
+	sort -n | awk '{t[NR]=$1; if ($2>m) m=$2} END {print t[int((NR+1)/2)], m}'
+}
+
+measure() {
+	i=0
+	while [ $i -lt "$runs" ]; do
+		/usr/bin/time -f "%e %M" -o /tmp/dmpd-bench-time "$@" > /dev/null 2>&1 || true
+		cat /tmp/dmpd-bench-time
+		i=$((i + 1))
+	done | summarise
+}
+
+printf '%-14s %5s %10s %10s %7s %10s %10s\n' tool size ours_s ref_s ratio ours_kb ref_kb
+row() {
+	name=$1 size=$2
+	shift 2
+	ours=$(measure "$@")
+	ref_cmd=$(echo "$*" | sed "s|$bin/|/usr/sbin/|")
+	# shellcheck disable=SC2086
+	ref=$(measure $ref_cmd)
+	set -- $ours $ref
+	ratio=$(awk -v a="$1" -v b="$3" 'BEGIN { if (a > 0) printf "%.1f", b / a; else print "-" }')
+	printf '%-14s %5s %10s %10s %7s %10s %10s\n' "$name" "$size" "$1" "$3" "$ratio" "$2" "$4"
+}
+
+for size in $sizes; do
+	img=$(image "$size")
+	out=$cache/restore-$size.img
+	[ -e "$out" ] || truncate -s 4G "$out"
+	row thin_check "$size" "$bin/thin_check" -q "$img"
+	row thin_dump "$size" "$bin/thin_dump" -o /dev/null "$img"
+	row thin_restore "$size" "$bin/thin_restore" -q -i "$img.xml" -o "$out"
+	floor=$(measure "$bin/pdata_tools" thin_read_floor "$img")
+	echo "   floor (read and checksum each used block once): $floor"
+	if command -v strace > /dev/null; then
+		calls=$(strace -f -c -e trace=pread64,read,preadv "$bin/thin_check" -q "$img" 2>&1 >/dev/null |
+			awk '/pread64|preadv|read$/ {n += $4} END {print n+0}')
+		used=$("$bin/pdata_tools" thin_read_floor --count "$img")
+		echo "   thin_check read calls: $calls for $used used blocks"
+	fi
 done

@@ -5,6 +5,26 @@
 
 namespace pdata {
 
+std::shared_ptr<cached_block> block_pool::make() {
+	cached_block *b;
+	if (free_.empty())
+		b = new cached_block;
+	else {
+		b = free_.back();
+		free_.pop_back();
+	}
+	b->dirty = false;
+	b->v = nullptr;
+	// The deleter keeps the pool alive for as long as any block is.
+	auto self = shared_from_this();
+	return std::shared_ptr<cached_block>(b, [self](cached_block *p) { self->free_.push_back(p); });
+}
+
+block_pool::~block_pool() {
+	for (auto *b : free_)
+		delete b;
+}
+
 block_manager::block_manager(block_io &io, size_t cache_blocks)
     : io_(io), capacity_(std::max<size_t>(cache_blocks, 16)) {}
 
@@ -47,7 +67,7 @@ void block_manager::validate(entry &e, const validator &v) {
 read_ref block_manager::read(block_address b, const validator &v) {
 	check_in_range(b);
 	if (!lookup(b)) {
-		auto blk = std::make_shared<cached_block>();
+		auto blk = pool_->make();
 		blk->location = b;
 		io_.read(b, 1, blk->data);
 		io_reads_++;
@@ -72,7 +92,7 @@ write_ref block_manager::write_zero(block_address b, const validator &v) {
 	check_in_range(b);
 	auto blk = lookup(b);
 	if (!blk) {
-		blk = std::make_shared<cached_block>();
+		blk = pool_->make();
 		blk->location = b;
 		insert(blk, true);
 	}
@@ -101,7 +121,7 @@ void block_manager::prefetch(std::vector<block_address> blocks) {
 		io_.read(blocks[i], j - i, buf.data());
 		io_reads_++;
 		for (size_t k = i; k < j; k++) {
-			auto blk = std::make_shared<cached_block>();
+			auto blk = pool_->make();
 			blk->location = blocks[k];
 			std::memcpy(blk->data, buf.data() + (k - i) * BLOCK_SIZE, BLOCK_SIZE);
 			insert(blk, false);

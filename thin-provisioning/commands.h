@@ -6,6 +6,7 @@ int thin_check_main(int argc, char **argv);
 int thin_dump_main(int argc, char **argv);
 int thin_generate_damage_main(int argc, char **argv);
 int thin_generate_metadata_main(int argc, char **argv);
+int thin_read_floor_main(int argc, char **argv);
 int thin_repair_main(int argc, char **argv);
 int thin_restore_main(int argc, char **argv);
 } // namespace thin
@@ -14,5 +15,6 @@ using thin::thin_check_main;
 using thin::thin_dump_main;
 using thin::thin_generate_damage_main;
 using thin::thin_generate_metadata_main;
+using thin::thin_read_floor_main;
 using thin::thin_repair_main;
 using thin::thin_restore_main;

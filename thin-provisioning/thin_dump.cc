@@ -144,7 +144,7 @@ int run(int argc_in, char **argv_in) {
 		fd = ofd;
 	}
 
-	pdata::block_manager bm(*io, 8192);
+	pdata::block_manager bm(*io, 1024); // 4 MiB: the walk reads ahead per node
 	base::output_sink sink(fd, out_name);
 	auto em = format == "xml" ? make_xml_emitter(sink) : make_human_emitter(sink);
 	dump_result r = dump_metadata(bm, sb, nr_data_blocks, d, *em);

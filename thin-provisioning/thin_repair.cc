@@ -74,8 +74,8 @@ int thin_repair_main(int argc, char **argv) {
 	superblock sb = read_superblock(*in);
 	auto out = open_output(output, input, MIN_METADATA_BLOCKS);
 	try {
-		pdata::block_manager in_bm(*in, 8192);
-		pdata::block_manager out_bm(*out, 16384);
+		pdata::block_manager in_bm(*in, 1024);
+		pdata::block_manager out_bm(*out, 1024);
 		auto builder = make_metadata_builder(out_bm, overrides);
 		dump_options d;
 		d.repair = true;

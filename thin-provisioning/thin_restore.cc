@@ -85,7 +85,7 @@ int thin_restore_main(int argc, char **argv) {
 	}
 	auto io = open_output(output, input, MIN_METADATA_BLOCKS);
 	try {
-		pdata::block_manager bm(*io, 16384);
+		pdata::block_manager bm(*io, 1024); // new blocks are written out as they fill
 		auto builder = make_metadata_builder(bm, overrides);
 		parse_thin_xml(input, *builder, !vm.count("quiet"));
 	} catch (const pdata::no_free_space &) {
