@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace {
@@ -48,6 +49,7 @@ TEST(Cli, EveryToolPrintsUsageOnHelp) {
 			auto r = ft::run({ft::tool(t), flag});
 			EXPECT_EQ(r.status, 0) << t;
 			EXPECT_EQ(r.out.rfind("Usage: " + t, 0), 0u) << t << ": " << r.out;
+			EXPECT_GT(std::count(r.out.begin(), r.out.end(), '\n'), 1) << t;
 			EXPECT_EQ(r.err, "") << t;
 		}
 }

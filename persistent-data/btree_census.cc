@@ -51,6 +51,8 @@ void btree_census::run(const leaf_handler &on_leaf, const damage_handler &on_dam
 		    [&](block_address b, const uint8_t *data) {
 			    const auto &edges = fresh.at(b);
 			    process(*edges.front(), data, pending_, on_leaf, on_damage);
+			    if (progress_ && ++nodes_read_ % 4096 == 0)
+				    progress_(nodes_read_);
 			    for (size_t i = 1; i < edges.size(); i++)
 				    check_edge(*edges[i], state_.at(b), on_damage);
 		    },
@@ -128,9 +130,59 @@ void btree_census::process(const edge &e, const uint8_t *data, std::vector<edge>
 }
 
 uint64_t btree_census::entries_below(block_address root) {
+	return fold_below(
+	    root,
+	    [this](block_address leaf) { return uint64_t(state_.at(leaf).nr_entries); },
+	    entries_memo_);
+}
+
+std::unordered_map<block_address, uint64_t>
+btree_census::paths_from(const std::vector<block_address> &roots) {
+	// Reverse post-order of a depth-first walk is a topological order:
+	// every parent comes before its children.
+	std::vector<block_address> order;
+	std::unordered_map<block_address, int> mark; // 1 on the stack, 2 done
+	for (block_address r : roots) {
+		if (mark[r])
+			continue;
+		std::vector<std::pair<block_address, size_t>> stack{{r, 0}};
+		mark[r] = 1;
+		while (!stack.empty()) {
+			auto &[b, next] = stack.back();
+			auto kids = children_.find(b);
+			if (kids != children_.end() && next < kids->second.size()) {
+				block_address c = kids->second[next++];
+				if (!mark[c]) {
+					mark[c] = 1;
+					stack.push_back({c, 0});
+				}
+				continue;
+			}
+			mark[b] = 2;
+			order.push_back(b);
+			stack.pop_back();
+		}
+	}
+	std::unordered_map<block_address, uint64_t> paths;
+	for (block_address r : roots)
+		paths[r]++;
+	for (auto it = order.rbegin(); it != order.rend(); ++it) {
+		auto kids = children_.find(*it);
+		if (kids == children_.end())
+			continue;
+		uint64_t p = paths[*it];
+		for (block_address c : kids->second)
+			paths[c] += p;
+	}
+	return paths;
+}
+
+uint64_t btree_census::fold_below(block_address root,
+                                  const std::function<uint64_t(block_address)> &leaf_value,
+                                  std::unordered_map<block_address, uint64_t> &memo, fold how) {
 	// Iterative post-order with memoisation; a node on the current path met
-	// again (a cycle) contributes nothing.
-	if (auto it = entries_memo_.find(root); it != entries_memo_.end())
+	// again (a cycle) contributes nothing, as does an invalid node.
+	if (auto it = memo.find(root); it != memo.end())
 		return it->second;
 	std::unordered_map<block_address, bool> on_path;
 	std::vector<std::pair<block_address, size_t>> stack{{root, 0}};
@@ -138,28 +190,28 @@ uint64_t btree_census::entries_below(block_address root) {
 	while (!stack.empty()) {
 		auto &[b, next_child] = stack.back();
 		auto st = state_.find(b);
-		bool internal = st != state_.end() && st->second.valid && !st->second.leaf;
-		if (internal) {
+		bool valid = st != state_.end() && st->second.valid;
+		if (valid && !st->second.leaf) {
 			const auto &kids = children_[b];
 			if (next_child < kids.size()) {
 				block_address c = kids[next_child++];
-				if (!entries_memo_.count(c) && !on_path[c]) {
+				if (!memo.count(c) && !on_path[c]) {
 					on_path[c] = true;
 					stack.push_back({c, 0});
 				}
 				continue;
 			}
-			uint64_t sum = 0;
+			uint64_t acc = 0;
 			for (block_address c : kids)
-				if (auto m = entries_memo_.find(c); m != entries_memo_.end())
-					sum += m->second;
-			entries_memo_[b] = sum;
+				if (auto m = memo.find(c); m != memo.end())
+					acc = how == fold::sum ? acc + m->second : std::max(acc, m->second);
+			memo[b] = acc;
 		} else
-			entries_memo_[b] = (st != state_.end() && st->second.valid) ? st->second.nr_entries : 0;
+			memo[b] = valid ? leaf_value(b) : 0;
 		on_path[b] = false;
 		stack.pop_back();
 	}
-	return entries_memo_[root];
+	return memo[root];
 }
 
 } // namespace pdata

@@ -44,6 +44,17 @@ public:
 	// shared subtrees are summed once per node, not re-walked.
 	uint64_t entries_below(block_address root);
 
+	// The same fold for any per-leaf quantity: LEAF_VALUE of every valid
+	// leaf below ROOT, summed (or the maximum taken).  MEMO carries results
+	// for shared subtrees between calls with the same LEAF_VALUE.
+	enum class fold { sum, max };
+	uint64_t fold_below(block_address root, const std::function<uint64_t(block_address leaf)> &leaf_value,
+	                    std::unordered_map<block_address, uint64_t> &memo, fold how = fold::sum);
+
+	// For every node below ROOTS, the number of distinct paths that reach
+	// it from them (a root listed twice counts twice).  Cycles are cut.
+	std::unordered_map<block_address, uint64_t> paths_from(const std::vector<block_address> &roots);
+
 	bool visited(block_address b) const { return state_.count(b) != 0; }
 	const batch_stats &stats() const { return stats_; }
 
@@ -59,6 +70,9 @@ public:
 	// the leaf handler (tools that map which block holds what use it).
 	using node_observer = std::function<void(uint64_t tag, block_address b, node_ref n)>;
 	void set_node_observer(node_observer fn) { observer_ = std::move(fn); }
+
+	// Told the number of distinct nodes read so far, now and then.
+	void set_progress(std::function<void(uint64_t nodes)> fn) { progress_ = std::move(fn); }
 
 private:
 	struct edge {
@@ -92,6 +106,8 @@ private:
 	bool check_min_fill_ = true;
 	node_observer observer_;
 	std::function<int(uint64_t)> rank_;
+	std::function<void(uint64_t)> progress_;
+	uint64_t nodes_read_ = 0;
 };
 
 } // namespace pdata

@@ -3,18 +3,26 @@
 
 namespace thin {
 int thin_check_main(int argc, char **argv);
+int thin_delta_main(int argc, char **argv);
 int thin_dump_main(int argc, char **argv);
 int thin_generate_damage_main(int argc, char **argv);
 int thin_generate_metadata_main(int argc, char **argv);
+int thin_ls_main(int argc, char **argv);
+int thin_metadata_size_main(int argc, char **argv);
 int thin_read_floor_main(int argc, char **argv);
 int thin_repair_main(int argc, char **argv);
 int thin_restore_main(int argc, char **argv);
+int thin_rmap_main(int argc, char **argv);
 } // namespace thin
 
 using thin::thin_check_main;
+using thin::thin_delta_main;
 using thin::thin_dump_main;
 using thin::thin_generate_damage_main;
 using thin::thin_generate_metadata_main;
+using thin::thin_ls_main;
+using thin::thin_metadata_size_main;
 using thin::thin_read_floor_main;
 using thin::thin_repair_main;
 using thin::thin_restore_main;
+using thin::thin_rmap_main;

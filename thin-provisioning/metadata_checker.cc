@@ -1,6 +1,7 @@
 #include "thin-provisioning/metadata_checker.h"
 
 #include "base/endian.h"
+#include "base/progress.h"
 #include "persistent-data/btree_census.h"
 #include "persistent-data/checksum.h"
 #include "persistent-data/count_array.h"
@@ -110,6 +111,10 @@ public:
 
 		nr_data_blocks_ = live_.data_sm().nr_blocks;
 		data_refs_.resize(nr_data_blocks_);
+		// Progress on a terminal: nodes read against the blocks in use.
+		base::progress_bar bar("Checking", !report_.quiet());
+		uint64_t in_use = live_.metadata_sm().nr_allocated;
+		census_.set_progress([&bar, in_use](uint64_t n) { bar.update(n, in_use); });
 
 		refs_.inc(0); // the live superblock
 		report_.stage("examining devices tree");
@@ -130,10 +135,12 @@ public:
 		if (full && snap_)
 			check_devices(true);
 
+		bar.finish();
 		if (full) {
 			report_.stage("checking space map counts");
 			check_space_maps(result);
 		}
+		census_.set_progress(nullptr);
 		return result;
 	}
 

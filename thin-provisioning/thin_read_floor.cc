@@ -15,7 +15,12 @@ namespace thin {
 
 int thin_read_floor_main(int argc, char **argv) {
 	namespace po = base::po;
-	base::tool_cli cli{argv[0], "Usage: thin_read_floor [--count] <metadata file>\n"};
+	base::tool_cli cli{argv[0], "Usage: thin_read_floor [options] <metadata file>\n"
+	                                "Reads every metadata block in use once, in large sorted reads.\n"
+	                                "Options:\n"
+	                                "  {--count}      print the number of blocks read\n"
+	                                "  {-h|--help}\n"
+	                                "  {-V|--version}\n"};
 	po::options_description opts;
 	opts.add_options()("count", "")("input", po::value<std::string>(), "");
 	po::positional_options_description pos;
