@@ -18,7 +18,7 @@ shape() {
 	case $1 in
 	100k) echo "--devices 4 --mappings 20000 --run-length 8 --snapshots 20 --writes 200" ;;
 	2M) echo "--devices 8 --mappings 240000 --run-length 8 --snapshots 40 --writes 1000" ;;
-	20M) echo "--devices 8 --mappings 2400000 --run-length 8 --snapshots 60 --writes 5000" ;;
+	20M) echo "--devices 8 --mappings 2500000 --run-length 8 --snapshots 4 --writes 5000" ;;
 	*) echo "unknown size $1" >&2; exit 1 ;;
 	esac
 }

@@ -104,6 +104,8 @@ INSTANTIATE_TEST_SUITE_P(
         damage_case{"MetadataCountTooLow", {"count-low", "--sm", "metadata"}, 1, 1, 1, "a decrement would drop below zero"},
         damage_case{"DataCountTooHigh", {"count-high", "--sm", "data"}, 1, 0, -1, "(leaked)"},
         damage_case{"DataCountTooLow", {"count-low", "--sm", "data"}, 1, 1, -1, "a decrement would drop below zero"},
+        damage_case{"DataOverflowCountTooHigh", {"overflow-high", "--sm", "data"}, 1, 0, -1, "(leaked)"},
+        damage_case{"DataOverflowCountTooLow", {"overflow-low", "--sm", "data"}, 1, 1, -1, "a decrement would drop below zero"},
         damage_case{"DoublyReferencedTree", {"double-ref"}, 1, 1, 1, "referenced 2 times"},
         damage_case{"Cycle", {"cycle"}, 1, 1, 1, "is missing mappings"},
         damage_case{"ZeroSuperblock", {"zero-superblock"}, 1, 1, 1, "bad checksum in superblock"},

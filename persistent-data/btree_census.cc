@@ -1,13 +1,34 @@
 #include "persistent-data/btree_census.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace pdata {
 
-btree_census::btree_census(block_io &io, count_array &refs) : io_(io), refs_(refs) {}
+btree_census::btree_census(block_io &io, count_array &refs)
+    : io_(io), refs_(refs), state_(io.nr_blocks(), 0) {}
+
+uint16_t btree_census::state(block_address b) const {
+	if (b < state_.size())
+		return state_[b];
+	auto it = state_beyond_.find(b);
+	return it == state_beyond_.end() ? 0 : it->second;
+}
+
+void btree_census::set_state(block_address b, uint16_t s) {
+	if (b < state_.size())
+		state_[b] = s;
+	else
+		state_beyond_[b] = s;
+}
+
+btree_census::node_keys btree_census::keys_of(node_ref n) {
+	uint32_t nr = n.nr_entries();
+	return {nr, nr ? n.key(0) : 0, nr ? n.key(nr - 1) : 0};
+}
 
 void btree_census::add_root(block_address root, uint32_t value_size, uint64_t tag) {
-	pending_.push_back({root, 0, std::nullopt, value_size, tag, true});
+	pending_.push_back({root, 0, 0, tag, value_size, false, true});
 }
 
 void btree_census::lose(const edge &e, const std::string &reason, bool fatal,
@@ -15,7 +36,7 @@ void btree_census::lose(const edge &e, const std::string &reason, bool fatal,
 	btree_damage d;
 	d.block = e.child;
 	d.lost_begin = fatal ? e.key_lo : 0;
-	d.lost_end = fatal ? e.key_hi.value_or(UINT64_MAX) : 0;
+	d.lost_end = fatal ? (e.has_hi ? e.key_hi : UINT64_MAX) : 0;
 	d.reason = reason;
 	d.fatal = fatal;
 	on_damage(e.tag, d);
@@ -25,61 +46,93 @@ void btree_census::run(const leaf_handler &on_leaf, const damage_handler &on_dam
 	while (!pending_.empty()) {
 		std::vector<edge> level;
 		level.swap(pending_);
-		if (rank_)
-			std::stable_sort(level.begin(), level.end(), [this](const edge &a, const edge &b) {
-				return rank_(a.tag) < rank_(b.tag);
-			});
+		// Group the edges by the node they point at, in block order (the
+		// order the batch reader delivers), the lowest-ranked tag first.
+		// (In place: a stable sort would want a second level's worth of
+		// memory; the full key keeps the order deterministic.)
+		std::sort(level.begin(), level.end(), [this](const edge &a, const edge &b) {
+			if (a.child != b.child)
+				return a.child < b.child;
+			int ra = rank_ ? rank_(a.tag) : 0, rb = rank_ ? rank_(b.tag) : 0;
+			if (ra != rb)
+				return ra < rb;
+			return std::tie(a.tag, a.key_lo, a.key_hi, a.has_hi, a.is_root) <
+			       std::tie(b.tag, b.key_lo, b.key_hi, b.has_hi, b.is_root);
+		});
 		// Count every reference, and check the edges into nodes already
-		// known; collect the nodes seen for the first time.
-		std::unordered_map<block_address, std::vector<const edge *>> fresh;
+		// known; list the nodes seen for the first time.
 		std::vector<block_address> to_read;
+		std::vector<edge> late; // into nodes read in an earlier level
 		for (const auto &e : level) {
 			if (e.child < refs_.size())
 				refs_.inc(e.child);
-			auto it = state_.find(e.child);
-			if (it != state_.end()) {
-				check_edge(e, it->second, on_damage);
-				continue;
-			}
-			auto &edges = fresh[e.child];
-			if (edges.empty())
-				to_read.push_back(e.child);
-			edges.push_back(&e);
+			uint16_t st = state(e.child);
+			if (!(st & SEEN)) {
+				if (to_read.empty() || to_read.back() != e.child)
+					to_read.push_back(e.child);
+			} else if (!(st & VALID))
+				lose(e, "unreadable node", true, on_damage);
+			else if (st & ENTRIES)
+				late.push_back(e);
 		}
+		size_t cursor = 0;
 		read_in_batches(
 		    io_, to_read,
 		    [&](block_address b, const uint8_t *data) {
-			    const auto &edges = fresh.at(b);
-			    process(*edges.front(), data, pending_, on_leaf, on_damage);
+			    while (level[cursor].child != b)
+				    cursor++;
+			    size_t first = cursor;
+			    process(level[first], data, pending_, on_leaf, on_damage);
 			    if (progress_ && ++nodes_read_ % 4096 == 0)
 				    progress_(nodes_read_);
-			    for (size_t i = 1; i < edges.size(); i++)
-				    check_edge(*edges[i], state_.at(b), on_damage);
+			    bool valid = state(b) & VALID;
+			    while (++cursor < level.size() && level[cursor].child == b) {
+				    if (!valid)
+					    lose(level[cursor], "unreadable node", true, on_damage);
+				    else
+					    check_edge(level[cursor], keys_of(node_ref(data)), on_damage);
+			    }
 		    },
 		    &stats_);
+		check_late_edges(late, on_damage);
 	}
 }
 
-void btree_census::check_edge(const edge &e, const node_state &s, const damage_handler &on_damage) {
-	if (!s.valid) {
-		lose(e, "unreadable node", true, on_damage);
+void btree_census::check_late_edges(const std::vector<edge> &late, const damage_handler &on_damage) {
+	if (late.empty())
 		return;
-	}
-	if (s.nr_entries == 0)
+	std::vector<block_address> blocks;
+	for (const auto &e : late)
+		if (blocks.empty() || blocks.back() != e.child)
+			blocks.push_back(e.child);
+	size_t cursor = 0;
+	read_in_batches(
+	    io_, blocks,
+	    [&](block_address b, const uint8_t *data) {
+		    while (late[cursor].child != b)
+			    cursor++;
+		    for (; cursor < late.size() && late[cursor].child == b; cursor++)
+			    check_edge(late[cursor], keys_of(node_ref(data)), on_damage);
+	    },
+	    &stats_);
+}
+
+void btree_census::check_edge(const edge &e, const node_keys &k, const damage_handler &on_damage) {
+	if (k.nr_entries == 0)
 		return;
-	if (s.first_key < e.key_lo)
-		lose(e, "parent key mismatch: node's first key " + std::to_string(s.first_key) +
+	if (k.first < e.key_lo)
+		lose(e, "parent key mismatch: node's first key " + std::to_string(k.first) +
 		            " is below its parent's key " + std::to_string(e.key_lo),
 		     true, on_damage);
-	else if (e.key_hi && s.last_key >= *e.key_hi)
-		lose(e, "node's last key " + std::to_string(s.last_key) +
-		            " is not below the next key of its parent " + std::to_string(*e.key_hi),
+	else if (e.has_hi && k.last >= e.key_hi)
+		lose(e, "node's last key " + std::to_string(k.last) + " is not below the next key of its parent " +
+		            std::to_string(e.key_hi),
 		     true, on_damage);
 }
 
 void btree_census::process(const edge &e, const uint8_t *data, std::vector<edge> &next,
                            const leaf_handler &on_leaf, const damage_handler &on_damage) {
-	node_state &s = state_[e.child];
+	set_state(e.child, SEEN);
 	if (!data) {
 		lose(e, "block is beyond the end of the metadata device", true, on_damage);
 		return;
@@ -100,18 +153,12 @@ void btree_census::process(const edge &e, const uint8_t *data, std::vector<edge>
 			lose(e, "keys are out of order", true, on_damage);
 			return;
 		}
-	s.valid = true;
-	s.leaf = n.is_leaf();
-	s.nr_entries = n.nr_entries();
-	if (s.nr_entries) {
-		s.first_key = n.key(0);
-		s.last_key = n.key(s.nr_entries - 1);
-	}
+	set_state(e.child, uint16_t(SEEN | VALID | (n.is_leaf() ? LEAF : 0) | (n.nr_entries() & ENTRIES)));
 	if (n.max_entries() % 3)
 		lose(e, "max entries is not divisible by 3", false, on_damage);
 	if (check_min_fill_ && !e.is_root && n.nr_entries() < n.max_entries() / 3)
 		lose(e, "too few entries in btree_node", false, on_damage);
-	check_edge(e, s, on_damage);
+	check_edge(e, keys_of(n), on_damage);
 	if (observer_)
 		observer_(e.tag, e.child, n);
 
@@ -122,9 +169,9 @@ void btree_census::process(const edge &e, const uint8_t *data, std::vector<edge>
 	auto &kids = children_[e.child];
 	kids.reserve(n.nr_entries());
 	for (uint32_t i = 0; i < n.nr_entries(); i++) {
-		std::optional<uint64_t> hi = i + 1 < n.nr_entries() ? std::optional(n.key(i + 1)) : e.key_hi;
-		uint64_t lo = n.key(i);
-		next.push_back({n.value64(i), lo, hi, e.value_size, e.tag, false});
+		bool last = i + 1 == n.nr_entries();
+		next.push_back({n.value64(i), n.key(i), last ? e.key_hi : n.key(i + 1), e.tag, e.value_size,
+		                last ? e.has_hi : true, false});
 		kids.push_back(n.value64(i));
 	}
 }
@@ -132,7 +179,7 @@ void btree_census::process(const edge &e, const uint8_t *data, std::vector<edge>
 uint64_t btree_census::entries_below(block_address root) {
 	return fold_below(
 	    root,
-	    [this](block_address leaf) { return uint64_t(state_.at(leaf).nr_entries); },
+	    [this](block_address leaf) { return uint64_t(state(leaf) & ENTRIES); },
 	    entries_memo_);
 }
 
@@ -180,36 +227,53 @@ btree_census::paths_from(const std::vector<block_address> &roots) {
 uint64_t btree_census::fold_below(block_address root,
                                   const std::function<uint64_t(block_address)> &leaf_value,
                                   std::unordered_map<block_address, uint64_t> &memo, fold how) {
-	// Iterative post-order with memoisation; a node on the current path met
-	// again (a cycle) contributes nothing, as does an invalid node.
+	// Iterative post-order over the internal nodes, memoised (leaves are
+	// asked directly: memoising them would cost a map entry per leaf).  A
+	// node on the current path met again (a cycle) contributes nothing, as
+	// does an invalid node.
+	auto value_of_leaf = [&](block_address b, bool &internal) -> uint64_t {
+		uint16_t st = state(b);
+		internal = (st & VALID) && !(st & LEAF);
+		if (internal)
+			return 0;
+		return (st & VALID) ? leaf_value(b) : 0;
+	};
+	auto combine = [how](uint64_t acc, uint64_t v) { return how == fold::sum ? acc + v : std::max(acc, v); };
+	bool internal = false;
+	uint64_t direct = value_of_leaf(root, internal);
+	if (!internal)
+		return direct;
 	if (auto it = memo.find(root); it != memo.end())
 		return it->second;
-	std::unordered_map<block_address, bool> on_path;
-	std::vector<std::pair<block_address, size_t>> stack{{root, 0}};
-	on_path[root] = true;
+	struct frame {
+		block_address b;
+		size_t next_child;
+		uint64_t acc;
+	};
+	std::unordered_map<block_address, bool> on_path{{root, true}};
+	std::vector<frame> stack{{root, 0, 0}};
 	while (!stack.empty()) {
-		auto &[b, next_child] = stack.back();
-		auto st = state_.find(b);
-		bool valid = st != state_.end() && st->second.valid;
-		if (valid && !st->second.leaf) {
-			const auto &kids = children_[b];
-			if (next_child < kids.size()) {
-				block_address c = kids[next_child++];
-				if (!memo.count(c) && !on_path[c]) {
-					on_path[c] = true;
-					stack.push_back({c, 0});
-				}
-				continue;
+		frame &f = stack.back();
+		const auto &kids = children_[f.b];
+		if (f.next_child < kids.size()) {
+			block_address c = kids[f.next_child++];
+			uint64_t v = value_of_leaf(c, internal);
+			if (!internal)
+				f.acc = combine(f.acc, v);
+			else if (auto m = memo.find(c); m != memo.end())
+				f.acc = combine(f.acc, m->second);
+			else if (!on_path[c]) {
+				on_path[c] = true;
+				stack.push_back({c, 0, 0});
 			}
-			uint64_t acc = 0;
-			for (block_address c : kids)
-				if (auto m = memo.find(c); m != memo.end())
-					acc = how == fold::sum ? acc + m->second : std::max(acc, m->second);
-			memo[b] = acc;
-		} else
-			memo[b] = valid ? leaf_value(b) : 0;
-		on_path[b] = false;
+			continue;
+		}
+		memo[f.b] = f.acc;
+		on_path[f.b] = false;
+		uint64_t done = f.acc;
 		stack.pop_back();
+		if (!stack.empty())
+			stack.back().acc = combine(stack.back().acc, done);
 	}
 	return memo[root];
 }

@@ -55,7 +55,7 @@ public:
 	// it from them (a root listed twice counts twice).  Cycles are cut.
 	std::unordered_map<block_address, uint64_t> paths_from(const std::vector<block_address> &roots);
 
-	bool visited(block_address b) const { return state_.count(b) != 0; }
+	bool visited(block_address b) const { return state(b) & SEEN; }
 	const batch_stats &stats() const { return stats_; }
 
 	// Require non-root nodes to be at least a third full (non-fatal damage).
@@ -75,31 +75,42 @@ public:
 	void set_progress(std::function<void(uint64_t nodes)> fn) { progress_ = std::move(fn); }
 
 private:
+	// A pointer to a node still to be visited, with what its parent says of
+	// it.  Kept small: a whole tree level of these is held at once.
 	struct edge {
 		block_address child;
 		uint64_t key_lo;
-		std::optional<uint64_t> key_hi;
-		uint32_t value_size;
+		uint64_t key_hi; // exclusive bound, meaningful when has_hi
 		uint64_t tag;
+		uint32_t value_size;
+		bool has_hi;
 		bool is_root;
 	};
 
-	struct node_state {
-		bool valid = false;
-		bool leaf = false;
-		uint32_t nr_entries = 0;
-		uint64_t first_key = 0, last_key = 0;
+	// What is remembered of a node once read: two bytes per metadata block
+	// (a map for blocks past the device's end, which are never valid).  Its
+	// keys are not kept: a parent met in a later level re-reads the node.
+	static constexpr uint16_t SEEN = 0x8000, VALID = 0x4000, LEAF = 0x2000, ENTRIES = 0x03ff;
+	uint16_t state(block_address b) const;
+	void set_state(block_address b, uint16_t s);
+
+	struct node_keys {
+		uint32_t nr_entries;
+		uint64_t first, last;
 	};
+	static node_keys keys_of(node_ref n);
 
 	void process(const edge &e, const uint8_t *data, std::vector<edge> &next,
 	             const leaf_handler &on_leaf, const damage_handler &on_damage);
-	void check_edge(const edge &e, const node_state &s, const damage_handler &on_damage);
+	void check_edge(const edge &e, const node_keys &k, const damage_handler &on_damage);
+	void check_late_edges(const std::vector<edge> &late, const damage_handler &on_damage);
 	void lose(const edge &e, const std::string &reason, bool fatal, const damage_handler &on_damage);
 
 	block_io &io_;
 	count_array &refs_;
 	std::vector<edge> pending_;
-	std::unordered_map<block_address, node_state> state_;
+	std::vector<uint16_t> state_;
+	std::unordered_map<block_address, uint16_t> state_beyond_;
 	std::unordered_map<block_address, std::vector<block_address>> children_;
 	std::unordered_map<block_address, uint64_t> entries_memo_;
 	batch_stats stats_;

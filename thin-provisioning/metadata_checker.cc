@@ -7,6 +7,7 @@
 #include "persistent-data/count_array.h"
 #include "thin-provisioning/device_details.h"
 
+#include <algorithm>
 #include <map>
 
 namespace thin {
@@ -49,11 +50,23 @@ uint32_t bitmap_entry(const uint8_t *bitmap, uint64_t i) {
 	return uint32_t(((word >> k) & 1) << 1 | ((word >> (k + 1)) & 1));
 }
 
-// Stored counts of one space map, read back from its bitmaps and overflow tree.
+// What the checker learns of one space map's stored counts.  The bitmaps
+// are compared with the recount as they are read, never held whole: only
+// the disagreements are kept, to be reported in block order.
 struct stored_counts {
-	count_array counts;
+	const char *which = "";
+	uint64_t nr_blocks = 0;
 	std::vector<block_address> bitmaps; // location of bitmap i
+	std::vector<bool> in_overflow;      // block has an entry in the reference count tree
+	// Metadata only: the overflow entries, compared once every reference is
+	// counted (the space map's own trees add metadata references).
 	std::map<block_address, uint32_t> overflow;
+	std::vector<std::pair<block_address, std::string>> problems;
+	std::vector<count_mismatch> mismatches;
+	// Data only: disagreements found in the reference count tree, which
+	// stand unless the bitmap entry turns out not to be 3 (NOT_THREE).
+	std::vector<count_mismatch> overflow_mismatches;
+	std::vector<block_address> not_three;
 };
 
 class checker {
@@ -63,7 +76,7 @@ public:
 		census_.set_check_min_fill(true);
 		// Damage in a node the live trees share with the metadata snapshot
 		// is reported against the live device.
-		census_.set_tag_rank([](uint64_t tag) { return prefix(tag).empty() ? 0 : 1; });
+		census_.set_tag_rank([](uint64_t tag) { return snapshot_tag(tag) ? 1 : 0; });
 	}
 
 	check_result run() {
@@ -211,12 +224,11 @@ private:
 			break;
 		}
 		case META_REF_COUNTS:
-		case DATA_REF_COUNTS: {
-			auto &sc = tag == META_REF_COUNTS ? meta_stored_ : data_stored_;
+		case DATA_REF_COUNTS:
 			for (uint32_t i = 0; i < n.nr_entries(); i++)
-				sc.overflow[n.key(i)] = base::load_le32(n.value(i));
+				note_overflow(tag == META_REF_COUNTS ? meta_stored_ : data_stored_, n.key(i),
+				              base::load_le32(n.value(i)));
 			break;
-		}
 		case DATA_INDEX:
 			for (uint32_t i = 0; i < n.nr_entries(); i++)
 				data_index_[n.key(i)] = base::load_le64(n.value(i));
@@ -270,11 +282,11 @@ private:
 		}
 	}
 
-	static std::string prefix(uint64_t tag) {
-		bool snap = tag == SNAP_DETAILS || tag == SNAP_TOP_LEVEL ||
-		            (tag >= FIRST_DEVICE && (tag - FIRST_DEVICE) % 2);
-		return snap ? "metadata snapshot: " : "";
+	static bool snapshot_tag(uint64_t tag) {
+		return tag == SNAP_DETAILS || tag == SNAP_TOP_LEVEL || (tag >= FIRST_DEVICE && (tag - FIRST_DEVICE) % 2);
 	}
+
+	static std::string prefix(uint64_t tag) { return snapshot_tag(tag) ? "metadata snapshot: " : ""; }
 
 	static std::string tree_name(uint64_t tag) {
 		switch (tag) {
@@ -318,13 +330,48 @@ private:
 		}
 	}
 
-	// Reads the bitmaps listed in an index and fills SC with stored counts.
-	bool read_bitmaps(const char *which, uint64_t nr_blocks, stored_counts &sc) {
-		sc.counts.resize(nr_blocks);
+	// An entry of a reference count tree (a count of 3 or more).  Data
+	// counts are final by now and are compared at once; metadata ones wait.
+	void note_overflow(stored_counts &sc, block_address b, uint32_t c) {
+		if (b >= sc.nr_blocks) {
+			sc.problems.push_back({b, std::string(sc.which) + " space map: reference count tree holds block " +
+			                              std::to_string(b) + ", beyond the map's end"});
+			return;
+		}
+		sc.in_overflow[b] = true;
+		if (c < 3)
+			sc.problems.push_back({b, std::string(sc.which) + " space map: reference count tree holds count " +
+			                              std::to_string(c) + " for block " + std::to_string(b)});
+		if (&sc == &meta_stored_)
+			sc.overflow[b] = c;
+		else
+			compare_one(sc.overflow_mismatches, b, c, data_refs_);
+	}
+
+	// Any of blocks FIRST..FIRST+31 in the reference count tree?
+	static bool any_overflow(const stored_counts &sc, block_address first) {
+		for (block_address b = first; b < first + 32; b++)
+			if (sc.in_overflow[b])
+				return true;
+		return false;
+	}
+
+	static void compare_one(std::vector<count_mismatch> &out, block_address b, uint32_t stored,
+	                        const count_array &real) {
+		uint32_t expected = b < real.size() ? real.get(b) : 0;
+		if (stored != expected)
+			out.push_back({b, stored, expected});
+	}
+
+	// Reads the bitmaps listed in SC's index and compares every entry with
+	// the recount REAL (entries of 3 through the reference count tree).
+	bool compare_bitmaps(stored_counts &sc, const count_array &real) {
 		bool ok = true;
 		std::map<block_address, uint64_t> where; // bitmap block -> bitmap index
 		for (uint64_t i = 0; i < sc.bitmaps.size(); i++) {
 			block_address b = sc.bitmaps[i];
+			if (b == UINT64_MAX)
+				continue; // no index entry (reported)
 			if (b < refs_.size())
 				refs_.inc(b);
 			note(b, &sc == &meta_stored_ ? block_role::metadata_sm_bitmap : block_role::data_sm_bitmap);
@@ -333,74 +380,87 @@ private:
 		std::vector<block_address> blocks;
 		for (auto &[b, i] : where)
 			blocks.push_back(b);
+		std::string which = sc.which;
 		pdata::read_in_batches(io_, blocks, [&](block_address b, const uint8_t *data) {
 			uint64_t i = where.at(b);
 			if (!data) {
-				report_.fatal(std::string(which) + " space map: bitmap " + std::to_string(i) +
-				              " at block " + std::to_string(b) + " is beyond the metadata device");
+				report_.fatal(which + " space map: bitmap " + std::to_string(i) + " at block " +
+				              std::to_string(b) + " is beyond the metadata device");
 				ok = false;
 				return;
 			}
 			if (auto problem = pdata::bitmap_validator().check(data, b)) {
-				report_.fatal(std::string(which) + " space map: " + *problem + " (block " +
-				              std::to_string(b) + ")");
+				report_.fatal(which + " space map: " + *problem + " (block " + std::to_string(b) + ")");
 				ok = false;
 				return;
 			}
 			uint64_t first = i * ENTRIES_PER_BITMAP;
 			for (uint64_t e = 0; e < ENTRIES_PER_BITMAP; e++) {
+				if (e % 32 == 0 && first + e + 32 <= sc.nr_blocks) {
+					// Most words agree: no entry of 3, nothing in the
+					// reference count tree, the same counts as the recount.
+					uint64_t word = base::load_le64(data + 16 + 8 * (e / 32));
+					uint64_t threes = word & (word >> 1) & 0x5555555555555555ull;
+					if (!threes && word == real.bitmap_word(first + e) && !any_overflow(sc, first + e)) {
+						e += 31;
+						continue;
+					}
+				}
 				uint32_t v = bitmap_entry(data, e);
-				if (first + e >= nr_blocks) {
+				uint64_t block = first + e;
+				if (block >= sc.nr_blocks) {
 					if (v)
-						report_.non_fatal(std::string(which) + " space map: bitmap block " +
-						                  std::to_string(b) + " counts block " +
-						                  std::to_string(first + e) + " past the map's end");
+						report_.non_fatal(which + " space map: bitmap block " + std::to_string(b) +
+						                  " counts block " + std::to_string(block) + " past the map's end");
 					continue;
 				}
-				sc.counts.set(first + e, v);
+				bool overflow = sc.in_overflow[block];
+				if (v == 3) {
+					if (!overflow)
+						sc.problems.push_back({block, which + " space map: block " + std::to_string(block) +
+						                                  " has bitmap entry 3 but no entry in the reference "
+						                                  "count tree"});
+					else if (&sc == &meta_stored_)
+						compare_one(sc.mismatches, block, sc.overflow.at(block), real);
+					continue; // data: compared when the tree was read
+				}
+				if (overflow) {
+					sc.problems.push_back({block, which + " space map: reference count tree holds block " +
+					                                  std::to_string(block) + " whose bitmap entry is not 3"});
+					sc.not_three.push_back(block);
+				}
+				compare_one(sc.mismatches, block, v, real);
 			}
 		});
 		return ok;
 	}
 
-	// Resolves bitmap value 3 through the overflow tree.
-	void apply_overflow(const char *which, uint64_t nr_blocks, stored_counts &sc) {
-		for (const auto &[b, c] : sc.overflow) {
-			if (b >= nr_blocks || sc.counts.get(b) != 3) {
-				report_.fatal(std::string(which) + " space map: reference count tree holds block " +
-				              std::to_string(b) + " whose bitmap entry is not 3");
-				continue;
-			}
-			if (c < 3)
-				report_.fatal(std::string(which) + " space map: reference count tree holds count " +
-				              std::to_string(c) + " for block " + std::to_string(b));
-			sc.counts.set(b, c);
-		}
-		for (uint64_t b = 0; b < nr_blocks; b++)
-			if (sc.counts.get(b) == 3 && !sc.overflow.count(b)) {
-				report_.fatal(std::string(which) + " space map: block " + std::to_string(b) +
-				              " has bitmap entry 3 but no entry in the reference count tree");
-			}
-	}
-
-	void compare(const char *which, uint64_t nr_blocks, const stored_counts &sc,
-	             const count_array &real, std::vector<count_mismatch> &leaks) {
+	void report_mismatches(stored_counts &sc, std::vector<count_mismatch> &leaks) {
+		std::stable_sort(sc.problems.begin(), sc.problems.end(),
+		                 [](const auto &a, const auto &b) { return a.first < b.first; });
+		for (const auto &[b, what] : sc.problems)
+			report_.fatal(what);
+		// The bitmap entry decides: tree entries for blocks whose entry is
+		// not 3 were reported above and do not count.
+		std::sort(sc.not_three.begin(), sc.not_three.end());
+		for (const auto &m : sc.overflow_mismatches)
+			if (!std::binary_search(sc.not_three.begin(), sc.not_three.end(), m.block))
+				sc.mismatches.push_back(m);
+		std::sort(sc.mismatches.begin(), sc.mismatches.end(),
+		          [](const count_mismatch &a, const count_mismatch &b) { return a.block < b.block; });
 		size_t under_lines = 0, leak_lines = 0;
-		for (uint64_t b = 0; b < nr_blocks; b++) {
-			uint32_t stored = sc.counts.get(b);
-			uint32_t expected = b < real.size() ? real.get(b) : 0;
-			if (stored == expected)
-				continue;
-			std::string line = std::string(which) + " block " + std::to_string(b) +
-			                   ": stored count " + std::to_string(stored) + ", referenced " +
-			                   std::to_string(expected) + " times";
-			if (stored < expected) {
+		std::string which = sc.which;
+		for (const auto &m : sc.mismatches) {
+			std::string line = which + " block " + std::to_string(m.block) + ": stored count " +
+			                   std::to_string(m.stored) + ", referenced " + std::to_string(m.expected) +
+			                   " times";
+			if (m.stored < m.expected) {
 				if (under_lines++ < MAX_LINES)
 					report_.fatal(line + " \u2014 a decrement would drop below zero");
 				else
 					report_.count_fatal();
 			} else {
-				leaks.push_back({b, stored, expected});
+				leaks.push_back(m);
 				if (leak_lines++ < MAX_LINES)
 					report_.non_fatal(line + " (leaked)");
 				else
@@ -411,8 +471,8 @@ private:
 			report_.info("... " + std::to_string(under_lines - MAX_LINES) + " more " + which +
 			             " blocks stored below their references");
 		if (leak_lines > MAX_LINES)
-			report_.info("... " + std::to_string(leak_lines - MAX_LINES) + " more leaked " +
-			             which + " blocks");
+			report_.info("... " + std::to_string(leak_lines - MAX_LINES) + " more leaked " + which +
+			             " blocks");
 	}
 
 	void check_space_maps(check_result &result) {
@@ -444,6 +504,12 @@ private:
 		for (uint64_t i = 0; i < nr_bitmaps; i++)
 			meta_stored_.bitmaps.push_back(base::load_le64(index.data() + 16 + INDEX_ENTRY_SIZE * i));
 
+		meta_stored_.which = "metadata";
+		meta_stored_.nr_blocks = meta.nr_blocks;
+		meta_stored_.in_overflow.assign(meta.nr_blocks, false);
+		data_stored_.which = "data";
+		data_stored_.nr_blocks = data.nr_blocks;
+		data_stored_.in_overflow.assign(data.nr_blocks, false);
 		census_.add_root(meta.ref_count_root, 4, META_REF_COUNTS);
 		census_.add_root(data.bitmap_root, 16, DATA_INDEX);
 		census_.add_root(data.ref_count_root, 4, DATA_REF_COUNTS);
@@ -459,14 +525,19 @@ private:
 			} else
 				data_stored_.bitmaps.push_back(it->second);
 		}
-		ok = read_bitmaps("metadata", meta.nr_blocks, meta_stored_) && ok;
-		ok = read_bitmaps("data", data.nr_blocks, data_stored_) && ok;
-		apply_overflow("metadata", meta.nr_blocks, meta_stored_);
-		apply_overflow("data", data.nr_blocks, data_stored_);
-		if (!ok)
+		// The data bitmaps first: reading the metadata ones counts references
+		// to them, which the metadata comparison must include.
+		bool data_ok = compare_bitmaps(data_stored_, data_refs_);
+		ok = compare_bitmaps(meta_stored_, refs_) && data_ok && ok;
+		if (!ok) {
+			// The counts cannot be trusted; report only how the maps disagree.
+			for (auto *sc : {&meta_stored_, &data_stored_})
+				for (const auto &[b, what] : sc->problems)
+					report_.fatal(what);
 			return;
-		compare("metadata", meta.nr_blocks, meta_stored_, refs_, result.metadata_leaks);
-		compare("data", data.nr_blocks, data_stored_, data_refs_, result.data_leaks);
+		}
+		report_mismatches(meta_stored_, result.metadata_leaks);
+		report_mismatches(data_stored_, result.data_leaks);
 		for (uint64_t b = meta.nr_blocks; b < refs_.size(); b++)
 			if (refs_.get(b))
 				report_.fatal("metadata block " + std::to_string(b) +

@@ -37,6 +37,9 @@ const char USAGE[] =
     "  mapped-blocks                wrong mapped_blocks in the details\n"
     "  count-high --sm metadata|data  a stored count one too high (a leak)\n"
     "  count-low --sm metadata|data   a stored count one too low\n"
+    "  overflow-high --sm metadata|data  a count of 3 or more, in the reference\n"
+    "                               count tree, one too high\n"
+    "  overflow-low --sm metadata|data   ... one too low\n"
     "  double-ref                   two devices point at one unshared tree\n"
     "  cycle                        a mapping node points at its ancestor\n"
     "  zero-superblock\n"
@@ -255,6 +258,32 @@ int damage(damager &d, const std::string &kind, const base::po::variables_map &v
 		std::cout << "damaged " << which << " space map: block " << victim << " stored count "
 		          << next << " (was " << now << ")\n";
 		return 0;
+	}
+	if (kind == "overflow-high" || kind == "overflow-low") {
+		// A count kept in a space map's reference count tree (bitmap entry 3).
+		std::string which = vm.count("sm") ? vm["sm"].as<std::string>() : "metadata";
+		if (which != "metadata" && which != "data")
+			throw base::po::error("--sm must be metadata or data");
+		auto role = which == "metadata" ? block_role::metadata_sm_ref_counts : block_role::data_sm_ref_counts;
+		for (block_address b : d.blocks_with(role)) {
+			auto data = d.read(b);
+			pdata::node_mut n(data.data());
+			if (!n.is_leaf())
+				continue;
+			for (uint32_t i = 0; i < n.nr_entries(); i++) {
+				uint32_t now = base::load_le32(n.value(i));
+				if (kind == "overflow-low" && now < 4)
+					continue; // one less must still belong in the tree
+				uint32_t next = kind == "overflow-high" ? now + 1 : now - 1;
+				base::store_le32(n.value_mut(i), next);
+				reseal_node(data);
+				d.write(b, data);
+				std::cout << "damaged " << which << " space map: block " << n.key(i) << " stored count "
+				          << next << " (was " << now << ") in reference count tree block " << b << "\n";
+				return 0;
+			}
+		}
+		throw base::error("no suitable entry in the " + which + " reference count tree; pick another image");
 	}
 	if (kind == "double-ref") {
 		// Point the second device's top-level entry at the first device's tree.

@@ -1,0 +1,100 @@
+// count_array against a std::map model: counts crossing the 4-bit limit in
+// both directions, odd sizes, growing and shrinking.
+#include "persistent-data/count_array.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+namespace {
+
+using pdata::count_array;
+
+void expect_equal(const count_array &a, const std::map<uint64_t, uint32_t> &model, uint64_t size) {
+	ASSERT_EQ(a.size(), size);
+	uint64_t allocated = 0;
+	for (uint64_t b = 0; b < size; b++) {
+		auto it = model.find(b);
+		uint32_t want = it == model.end() ? 0 : it->second;
+		ASSERT_EQ(a.get(b), want) << "block " << b;
+		allocated += want != 0;
+	}
+	EXPECT_EQ(a.nr_allocated(), allocated);
+}
+
+TEST(CountArray, RandomIncDecSetAgainstAModel) {
+	std::mt19937_64 rng(7);
+	uint64_t size = 1001; // odd: the last byte holds one count
+	count_array a(size);
+	std::map<uint64_t, uint32_t> model;
+	for (int step = 0; step < 200000; step++) {
+		uint64_t b = rng() % 40; // few blocks, so counts climb past 15
+		switch (rng() % 4) {
+		case 0:
+		case 1: a.inc(b); model[b]++; break;
+		case 2:
+			if (model[b]) {
+				a.dec(b);
+				model[b]--;
+			} else
+				EXPECT_THROW(a.dec(b), std::underflow_error);
+			break;
+		case 3: {
+			uint32_t c = uint32_t(rng() % 40);
+			a.set(b, c);
+			model[b] = c;
+		}
+		}
+	}
+	for (auto it = model.begin(); it != model.end();)
+		it = it->second ? std::next(it) : model.erase(it);
+	expect_equal(a, model, size);
+	a.inc(size - 1, 100);
+	model[size - 1] = 100;
+	expect_equal(a, model, size);
+}
+
+TEST(CountArray, ResizeKeepsCountsBelowTheEndAndForgetsTheRest) {
+	count_array a(10);
+	a.set(3, 2);
+	a.set(8, 40);
+	a.set(9, 7);
+	a.resize(9);
+	EXPECT_EQ(a.size(), 9u);
+	EXPECT_EQ(a.get(3), 2u);
+	EXPECT_EQ(a.get(8), 40u);
+	EXPECT_THROW(a.get(9), std::out_of_range);
+	a.resize(8);
+	a.resize(12);
+	EXPECT_EQ(a.get(8), 0u);
+	EXPECT_EQ(a.get(9), 0u);
+	EXPECT_EQ(a.nr_allocated(), 1u);
+	EXPECT_THROW(a.inc(12), std::out_of_range);
+}
+
+} // namespace
+
+namespace {
+
+// The 2-bit entry I of a bitmap word, decoded the way formats.md 6.2 says:
+// bit 2i is the high bit, bit 2i+1 the low one.
+uint32_t entry(uint64_t word, unsigned i) {
+	return uint32_t(((word >> (2 * i)) & 1) << 1 | ((word >> (2 * i + 1)) & 1));
+}
+
+TEST(CountArray, BitmapWordEncodesClampedCountsAsTheKernel) {
+	count_array a(70);
+	for (uint64_t b = 0; b < 70; b++)
+		a.set(b, uint32_t((b * 7) % 20));
+	for (uint64_t first : {0ull, 1ull, 32ull, 38ull, 64ull, 69ull, 70ull}) {
+		uint64_t w = a.bitmap_word(first);
+		for (unsigned i = 0; i < 32; i++) {
+			uint64_t b = first + i;
+			uint32_t want = b < 70 ? std::min<uint32_t>(a.get(b), 3) : 0;
+			EXPECT_EQ(entry(w, i), want) << "first " << first << " entry " << i;
+		}
+	}
+}
+
+} // namespace
