@@ -4,11 +4,11 @@
 #
 # Images are generated once and cached outside the repository, in
 # ${DMPD_BENCH_DIR:-/var/tmp/dmpd-bench}.  Sizes: BENCH_SIZES (default
-# "100k 2M 20M" mappings).  RUNS: runs per measurement (default 5).
+# "100k 2M 20M snap300" mappings).  RUNS: runs per measurement (default 5).
 set -eu
 bin=$1
 cache=${DMPD_BENCH_DIR:-/var/tmp/dmpd-bench}
-sizes=${BENCH_SIZES:-"100k 2M 20M"}
+sizes=${BENCH_SIZES:-"100k 2M 20M snap300"}
 runs=${RUNS:-5}
 mkdir -p "$cache"
 PATH="$bin:$PATH"
@@ -17,6 +17,8 @@ PATH="$bin:$PATH"
 shape() {
 	case $1 in
 	100k) echo "--devices 4 --mappings 20000 --run-length 8 --snapshots 20 --writes 200" ;;
+	# 300 snapshots of one origin, sharing nodes as the kernel shares them.
+	snap300) echo "--devices 1 --mappings 20000 --run-length 8 --snapshots 300 --writes 20" ;;
 	2M) echo "--devices 8 --mappings 240000 --run-length 8 --snapshots 40 --writes 1000" ;;
 	20M) echo "--devices 8 --mappings 2500000 --run-length 8 --snapshots 4 --writes 5000" ;;
 	*) echo "unknown size $1" >&2; exit 1 ;;

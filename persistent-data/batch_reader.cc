@@ -1,26 +1,34 @@
 #include "persistent-data/batch_reader.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 namespace pdata {
 
 namespace {
-constexpr size_t MAX_RUN = 64;   // blocks per read call (256 KiB)
+constexpr size_t MAX_RUN = 64;       // blocks per read call (256 KiB)
 constexpr block_address MAX_GAP = 4; // unwanted blocks read through rather than skipped
-} // namespace
+constexpr size_t SLOTS = 4;          // runs read ahead of the consumer
+constexpr size_t MIN_RUNS_FOR_THREAD = 8;
 
-void read_in_batches(block_io &io, std::vector<block_address> blocks,
-                     const std::function<void(block_address, const uint8_t *)> &fn,
-                     batch_stats *stats) {
-	std::sort(blocks.begin(), blocks.end());
-	blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
-	std::vector<uint8_t> buf(MAX_RUN * BLOCK_SIZE);
-	const block_address end = io.nr_blocks();
+// One read call: blocks[begin, end) of the sorted list, covering
+// first..first+count-1 on the device (or a single block past its end).
+struct run {
+	size_t begin, end;
+	block_address first;
+	size_t count; // 0: past the device's end
+};
+
+std::vector<run> plan_runs(const std::vector<block_address> &blocks, block_address end) {
+	std::vector<run> runs;
 	size_t i = 0;
 	while (i < blocks.size()) {
 		block_address first = blocks[i];
 		if (first >= end) {
-			fn(first, nullptr);
+			runs.push_back({i, i + 1, first, 0});
 			i++;
 			continue;
 		}
@@ -28,16 +36,118 @@ void read_in_batches(block_io &io, std::vector<block_address> blocks,
 		while (j < blocks.size() && blocks[j] < end && blocks[j] - blocks[j - 1] <= MAX_GAP + 1 &&
 		       blocks[j] - first < MAX_RUN)
 			j++;
-		block_address last = blocks[j - 1];
-		size_t count = size_t(last - first + 1);
-		io.read(first, count, buf.data());
-		if (stats) {
-			stats->read_calls++;
-			stats->blocks_read += count;
-		}
-		for (size_t k = i; k < j; k++)
-			fn(blocks[k], buf.data() + (blocks[k] - first) * BLOCK_SIZE);
+		runs.push_back({i, j, first, size_t(blocks[j - 1] - first + 1)});
 		i = j;
+	}
+	return runs;
+}
+
+void deliver(const std::vector<block_address> &blocks, const run &r, const uint8_t *buf,
+             const std::function<void(block_address, const uint8_t *)> &fn) {
+	for (size_t k = r.begin; k < r.end; k++)
+		fn(blocks[k], r.count ? buf + (blocks[k] - r.first) * BLOCK_SIZE : nullptr);
+}
+
+// A second thread reads the next runs while the caller's callback works on
+// the current one: the copy out of the page cache (or the wait for the
+// disk) overlaps with decoding.  Runs are delivered strictly in order.
+class read_ahead {
+public:
+	read_ahead(block_io &io, const std::vector<run> &runs)
+	    : io_(io), runs_(runs), bufs_(SLOTS, std::vector<uint8_t>(MAX_RUN * BLOCK_SIZE)),
+	      worker_([this] { work(); }) {}
+
+	~read_ahead() {
+		{
+			std::lock_guard<std::mutex> l(m_);
+			stop_ = true;
+		}
+		cv_.notify_all();
+		worker_.join();
+	}
+
+	// The buffer of run I, waiting for it to be read; rethrows read errors.
+	const uint8_t *get(size_t i) {
+		std::unique_lock<std::mutex> l(m_);
+		cv_.wait(l, [&] { return read_ > i || error_; });
+		if (error_ && read_ <= i)
+			std::rethrow_exception(error_);
+		return bufs_[i % SLOTS].data();
+	}
+
+	// Run I is consumed: its slot may be refilled.
+	void release(size_t i) {
+		{
+			std::lock_guard<std::mutex> l(m_);
+			consumed_ = i + 1;
+		}
+		cv_.notify_all();
+	}
+
+private:
+	void work() {
+		for (size_t i = 0; i < runs_.size(); i++) {
+			{
+				std::unique_lock<std::mutex> l(m_);
+				cv_.wait(l, [&] { return stop_ || i < consumed_ + SLOTS; });
+				if (stop_)
+					return;
+			}
+			try {
+				if (runs_[i].count)
+					io_.read(runs_[i].first, runs_[i].count, bufs_[i % SLOTS].data());
+			} catch (...) {
+				std::lock_guard<std::mutex> l(m_);
+				error_ = std::current_exception();
+				cv_.notify_all();
+				return;
+			}
+			{
+				std::lock_guard<std::mutex> l(m_);
+				read_ = i + 1;
+			}
+			cv_.notify_all();
+		}
+	}
+
+	block_io &io_;
+	const std::vector<run> &runs_;
+	std::vector<std::vector<uint8_t>> bufs_;
+	std::mutex m_;
+	std::condition_variable cv_;
+	size_t read_ = 0, consumed_ = 0;
+	bool stop_ = false;
+	std::exception_ptr error_;
+	std::thread worker_; // last: starts once everything above exists
+};
+
+} // namespace
+
+void read_in_batches(block_io &io, std::vector<block_address> blocks,
+                     const std::function<void(block_address, const uint8_t *)> &fn,
+                     batch_stats *stats) {
+	std::sort(blocks.begin(), blocks.end());
+	blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
+	auto runs = plan_runs(blocks, io.nr_blocks());
+	if (stats)
+		for (const auto &r : runs)
+			if (r.count) {
+				stats->read_calls++;
+				stats->blocks_read += r.count;
+			}
+	if (runs.size() < MIN_RUNS_FOR_THREAD || !io.thread_safe_reads()) {
+		std::vector<uint8_t> buf(MAX_RUN * BLOCK_SIZE);
+		for (const auto &r : runs) {
+			if (r.count)
+				io.read(r.first, r.count, buf.data());
+			deliver(blocks, r, buf.data(), fn);
+		}
+		return;
+	}
+	read_ahead ahead(io, runs);
+	for (size_t i = 0; i < runs.size(); i++) {
+		deliver(blocks, runs[i], ahead.get(i), fn);
+		ahead.release(i);
 	}
 }
 

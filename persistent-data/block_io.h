@@ -26,6 +26,10 @@ public:
 	virtual bool writable() const = 0;
 	// Name used in error messages (the path for files).
 	virtual const std::string &name() const = 0;
+	// May read() be called from a second thread while nobody writes?
+	// (Lets the batch reader read ahead; devices that count or fail calls
+	// in order say no.)
+	virtual bool thread_safe_reads() const { return false; }
 };
 
 // A regular file or block device.
@@ -39,6 +43,7 @@ public:
 	void flush() override;
 	bool writable() const override { return mode_ == base::access_mode::read_write; }
 	const std::string &name() const override { return file_.path(); }
+	bool thread_safe_reads() const override { return true; } // pread
 	const base::file_handle &handle() const { return file_; }
 
 private:

@@ -103,6 +103,7 @@ public:
 		if (live_.metadata_snap)
 			note(live_.metadata_snap, block_role::snapshot_superblock);
 		superblock trees = live_;
+		result.transaction_id = live_.trans_id;
 		if (live_.metadata_snap) {
 			snap_ = read_snapshot(live_.metadata_snap);
 			if (opts_.metadata_snap && !snap_)
@@ -115,6 +116,7 @@ public:
 			}
 			trees = *snap_;
 		}
+		result.transaction_id = trees.trans_id;
 		if (opts_.override_mapping_root)
 			trees.data_mapping_root = *opts_.override_mapping_root;
 		if (opts_.override_details_root)
@@ -137,7 +139,7 @@ public:
 		                                  : "examining mapping tree");
 		census_.add_root(trees.data_mapping_root, MAPPING_VALUE_SIZE, TOP_LEVEL);
 		bool full = !opts_.metadata_snap && !opts_.skip_mappings;
-		if (full && snap_) {
+		if (full && snap_ && !opts_.skip_metadata_snap) {
 			// The held snapshot's copy, and the trees it keeps alive.
 			refs_.inc(live_.metadata_snap);
 			census_.add_root(snap_->device_details_root, DEVICE_DETAILS_SIZE, SNAP_DETAILS);
@@ -145,7 +147,7 @@ public:
 		}
 		run_census();
 		check_devices(false);
-		if (full && snap_)
+		if (full && snap_ && !opts_.skip_metadata_snap)
 			check_devices(true);
 
 		bar.finish();

@@ -43,6 +43,9 @@ struct check_options {
 	bool super_block_only = false;
 	bool skip_mappings = false;
 	bool metadata_snap = false; // check the held snapshot's trees instead
+	// Leave out the trees a held snapshot keeps (for tools that want to know
+	// which blocks only the live trees reach; counts will not match).
+	bool skip_metadata_snap = false;
 	std::optional<pdata::block_address> override_mapping_root, override_details_root;
 };
 
@@ -54,6 +57,9 @@ struct count_mismatch {
 struct check_result {
 	bool superblock_ok = false;
 	superblock sb; // the live superblock (when superblock_ok)
+	// The transaction of the trees checked: the held snapshot's with -m (the
+	// reference prints that one).
+	uint64_t transaction_id = 0;
 	std::vector<count_mismatch> metadata_leaks, data_leaks;
 	bool space_maps_checked = false;
 	std::vector<block_role> roles; // per metadata block, with record_roles

@@ -119,7 +119,7 @@ int thin_check_main(int argc, char **argv) {
 	if (!quiet) {
 		// As the reference prints it: the free count of an allocator that
 		// knows only the superblock, i.e. the device size in blocks less one.
-		std::cout << "TRANSACTION_ID=" << result.sb.trans_id << "\n"
+		std::cout << "TRANSACTION_ID=" << result.transaction_id << "\n"
 		          << "METADATA_FREE_BLOCKS=" << io->nr_blocks() - 1 << "\n";
 		std::cout.flush();
 	}

@@ -32,6 +32,8 @@ const char USAGE[] =
     "Kinds:\n"
     "  bad-checksum --target ROLE   flip a bit in a block of that role\n"
     "  zero-block --target ROLE     zero a block of that role\n"
+    "    (either with --where live|snapshot: a block only the live trees, or\n"
+    "     only the held metadata snapshot's trees, reach)\n"
     "  keys-out-of-order            swap two keys of a mapping leaf\n"
     "  mapping-past-end             map a block beyond nr_data_blocks\n"
     "  mapped-blocks                wrong mapped_blocks in the details\n"
@@ -79,6 +81,34 @@ public:
 		auto v = blocks_with(r);
 		if (v.empty())
 			throw base::error(path_ + ": no block holds a " + role_name(r));
+		return v[rng_() % v.size()];
+	}
+
+	// A block of role R that only the live trees reach (WHERE == "live") or
+	// only the held metadata snapshot's trees reach ("snapshot").
+	block_address pick_only_in(block_role r, const std::string &where) {
+		if (where != "live" && where != "snapshot")
+			throw base::po::error("--where must be live or snapshot");
+		if (!result_.sb.metadata_snap)
+			throw base::error(path_ + ": has no metadata snapshot");
+		auto roles_of = [&](bool snapshot_trees) {
+			check_report quiet(true);
+			check_options o;
+			o.record_roles = true;
+			o.metadata_snap = snapshot_trees;
+			o.skip_metadata_snap = !snapshot_trees;
+			return check_metadata(io_, o, quiet).roles;
+		};
+		auto live = roles_of(false), snap = roles_of(true);
+		auto &mine = where == "live" ? live : snap;
+		auto &other = where == "live" ? snap : live;
+		std::vector<block_address> v;
+		for (block_address b = 1; b < mine.size(); b++)
+			if (mine[b] == r && other[b] == block_role::unused)
+				v.push_back(b);
+		if (v.empty())
+			throw base::error(path_ + ": no " + role_name(r) + " is reached only from the " + where +
+			                  " trees");
 		return v[rng_() % v.size()];
 	}
 
@@ -179,7 +209,8 @@ int damage(damager &d, const std::string &kind, const base::po::variables_map &v
 	if (kind == "bad-checksum" || kind == "zero-block") {
 		if (!vm.count("target"))
 			throw base::po::error(kind + " needs --target ROLE");
-		block_address b = d.pick(parse_role(vm["target"].as<std::string>()));
+		auto role = parse_role(vm["target"].as<std::string>());
+		block_address b = vm.count("where") ? d.pick_only_in(role, vm["where"].as<std::string>()) : d.pick(role);
 		auto data = d.read(b);
 		if (kind == "zero-block")
 			std::fill(data.begin(), data.end(), 0);
@@ -379,6 +410,7 @@ int thin_generate_damage_main(int argc, char **argv) {
 	opts.add_options()
 		("kind", po::value<std::string>(), "")
 		("target", po::value<std::string>(), "")
+		("where", po::value<std::string>(), "")
 		("sm", po::value<std::string>(), "")
 		("seed", po::value<std::string>(), "")
 		("count", po::value<std::string>(), "")

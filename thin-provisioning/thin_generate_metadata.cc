@@ -39,6 +39,9 @@ const char USAGE[] =
     "  {--writes} <n>                  copy-on-write blocks after each snapshot (default 10)\n"
     "  {--metadata-snap}               take a held metadata snapshot half way\n"
     "  {--delete} <n>                  delete the first n devices at the end\n"
+    "  {--delete-last} <n>             delete the n devices made last (snapshots)\n"
+    "  {--recreate}                    create the deleted device ids again, with\n"
+    "                                  new mappings\n"
     "  {--seed} <n>                    (default 1)\n"
     "  {--xml} <file>                  also write the metadata as XML\n"
     "  {-q|--quiet}\n"
@@ -48,8 +51,8 @@ struct shape {
 	uint32_t data_block_size = 128;
 	uint64_t nr_data_blocks = 0;
 	uint64_t devices = 2, mappings = 1000, run_length = 16, snapshots = 0, writes = 10;
-	uint64_t deletes = 0, seed = 1;
-	bool chain = false, metadata_snap = false;
+	uint64_t deletes = 0, delete_last = 0, seed = 1;
+	bool chain = false, metadata_snap = false, recreate = false;
 };
 
 class generator {
@@ -87,8 +90,23 @@ public:
 			if (s_.devices)
 				cow_writes(0, std::max<uint64_t>(s_.writes, 1));
 		}
+		std::vector<uint64_t> deleted;
 		for (uint64_t d = 0; d < s_.deletes && d < next; d++)
+			deleted.push_back(d);
+		for (uint64_t d = next; d > 0 && next - d < s_.delete_last; d--)
+			if (d - 1 >= s_.deletes)
+				deleted.push_back(d - 1);
+		for (uint64_t d : deleted)
 			p_.delete_device(d);
+		if (s_.recreate) {
+			// The ids come back as new devices (a held metadata snapshot
+			// still has the old ones).
+			p_.commit();
+			for (uint64_t d : deleted) {
+				p_.create_thin(d);
+				fill(d);
+			}
+		}
 		p_.set_transaction_id(s_.seed);
 		p_.commit();
 		bar_.finish();
@@ -138,10 +156,11 @@ int thin_generate_metadata_main(int argc, char **argv) {
 		("output,o", po::value<std::string>(), "")
 		("quiet,q", "")
 		("metadata-snap", "")
+		("recreate", "")
 		("snapshot-shape", po::value<std::string>(), "")
 		("xml", po::value<std::string>(), "");
 	for (const char *n : {"data-block-size", "nr-data-blocks", "devices", "mappings", "run-length",
-	                      "snapshots", "writes", "delete", "seed"})
+	                      "snapshots", "writes", "delete", "delete-last", "seed"})
 		opts.add_options()(n, po::value<std::string>(), "");
 	po::positional_options_description pos;
 	po::variables_map vm;
@@ -158,6 +177,8 @@ int thin_generate_metadata_main(int argc, char **argv) {
 		s.snapshots = natural(vm, "snapshots", 0);
 		s.writes = natural(vm, "writes", 10);
 		s.deletes = natural(vm, "delete", 0);
+		s.delete_last = natural(vm, "delete-last", 0);
+		s.recreate = vm.count("recreate");
 		s.seed = natural(vm, "seed", 1);
 		s.metadata_snap = vm.count("metadata-snap");
 		if (vm.count("snapshot-shape")) {
@@ -166,7 +187,8 @@ int thin_generate_metadata_main(int argc, char **argv) {
 				throw po::error("--snapshot-shape must be chain or fan");
 			s.chain = shape_name == "chain";
 		}
-		uint64_t needed = s.devices * s.mappings + (s.snapshots + 1) * s.writes * 2 + 1024;
+		uint64_t recreated = s.recreate ? s.deletes + s.delete_last : 0;
+		uint64_t needed = (s.devices + recreated) * s.mappings + (s.snapshots + 1) * s.writes * 2 + 1024;
 		s.nr_data_blocks = natural(vm, "nr-data-blocks", needed);
 	} catch (const po::error &e) {
 		return base::usage_error(cli, e.what());

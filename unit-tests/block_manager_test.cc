@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include <cstring>
 
 using namespace pdata;
@@ -91,6 +93,58 @@ TEST(BatchReader, ReadsSortedRunsOncePerBlock) {
 	    &stats);
 	EXPECT_EQ(seen, (std::vector<block_address>{5, 6, 7, 8, 300, 900, 1200}));
 	EXPECT_EQ(stats.read_calls, 3u); // 5..8, 300, 900
+}
+
+// A memory device that lets the batch reader read ahead on its thread, and
+// can fail the read that covers one block.
+class read_ahead_io : public memory_block_io {
+public:
+	using memory_block_io::memory_block_io;
+	bool thread_safe_reads() const override { return true; }
+	void read(block_address first, size_t count, uint8_t *buf) override {
+		if (fail_at && *fail_at >= first && *fail_at < first + count)
+			throw base::io_error(name(), "injected read failure", *fail_at);
+		memory_block_io::read(first, count, buf);
+	}
+	std::optional<block_address> fail_at;
+};
+
+TEST(BatchReader, ReadAheadDeliversEveryBlockInOrderWithItsContents) {
+	read_ahead_io io(20000);
+	for (block_address b = 0; b < 20000; b++)
+		io.bytes()[b * BLOCK_SIZE + 7] = uint8_t(b * 31);
+	std::vector<block_address> want;
+	for (block_address b = 0; b < 20000; b += 3 + b % 11) // many runs, gaps of all sizes
+		want.push_back(b);
+	want.push_back(20005); // past the end
+	std::vector<block_address> seen;
+	batch_stats stats;
+	read_in_batches(
+	    io, want,
+	    [&](block_address b, const uint8_t *d) {
+		    seen.push_back(b);
+		    if (b < 20000) {
+			    ASSERT_NE(d, nullptr);
+			    EXPECT_EQ(d[7], uint8_t(b * 31)) << b;
+		    } else
+			    EXPECT_EQ(d, nullptr);
+	    },
+	    &stats);
+	EXPECT_EQ(seen, want);
+	EXPECT_GT(stats.read_calls, 100u);
+}
+
+TEST(BatchReader, ReadAheadPassesOnReadErrorsAfterTheBlocksBeforeThem) {
+	read_ahead_io io(5000);
+	io.fail_at = 3000;
+	std::vector<block_address> want;
+	for (block_address b = 0; b < 5000; b += 10)
+		want.push_back(b);
+	block_address last = 0;
+	EXPECT_THROW(read_in_batches(io, want, [&](block_address b, const uint8_t *) { last = b; }),
+	             base::io_error);
+	EXPECT_GE(last, 2900u); // everything before the failed run was delivered
+	EXPECT_LT(last, 3000u);
 }
 
 TEST(TransactionManager, ShadowCopiesSharedBlocksAndKeepsNewOnesInPlace) {
