@@ -6,6 +6,7 @@
 #include "thin-provisioning/commands.h"
 #include "thin-provisioning/metadata_dump.h"
 #include "thin-provisioning/metadata_input.h"
+#include "thin-provisioning/superblock_salvage.h"
 #include "thin-provisioning/xml_emitter.h"
 
 #include <cerrno>
@@ -115,7 +116,18 @@ int run(int argc_in, char **argv_in) {
 
 	const std::string input = vm["input"].as<std::string>();
 	auto io = open_metadata(input, "Metadata is not large enough for superblock.");
-	superblock live = read_superblock(*io);
+	superblock live;
+	std::optional<uint64_t> salvaged_nr_data_blocks;
+	if (d.repair && !vm.count("metadata-snap")) {
+		// The repair engine's view: a damaged or stale superblock is
+		// replaced by the trees found on the device.
+		auto found = salvage_superblock(*io, {d.transaction_id, d.nr_data_blocks, d.data_block_size});
+		for (const auto &line : found.notes)
+			std::cerr << line << "\n";
+		live = found.sb;
+		salvaged_nr_data_blocks = found.nr_data_blocks;
+	} else
+		live = read_superblock(*io);
 	superblock sb = live;
 	if (vm.count("metadata-snap")) {
 		pdata::block_address where =
@@ -130,7 +142,7 @@ int run(int argc_in, char **argv_in) {
 	}
 	// A snapshot's copy has zeroed space-map roots: the data device size
 	// always comes from the live superblock.
-	uint64_t nr_data_blocks = live.data_sm().nr_blocks;
+	uint64_t nr_data_blocks = salvaged_nr_data_blocks.value_or(live.data_sm().nr_blocks);
 
 	int fd = STDOUT_FILENO;
 	base::file_handle out_file;

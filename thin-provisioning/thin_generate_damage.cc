@@ -45,6 +45,8 @@ const char USAGE[] =
     "  double-ref                   two devices point at one unshared tree\n"
     "  cycle                        a mapping node points at its ancestor\n"
     "  zero-superblock\n"
+    "  stale-superblock             superblock points at the older trees a\n"
+    "                               metadata snapshot holds\n"
     "  needs-check                  set the superblock's needs_check flag\n"
     "  metadata-nr-blocks           superblock claims a larger device\n"
     "  truncate [--blocks N]        cut the file (default: to half)\n"
@@ -350,6 +352,22 @@ int damage(damager &d, const std::string &kind, const base::po::variables_map &v
 	if (kind == "zero-superblock") {
 		d.write(0, std::vector<uint8_t>(BLOCK_SIZE, 0));
 		d.report(0, "zeroed");
+		return 0;
+	}
+	if (kind == "stale-superblock") {
+		// A superblock that still points at older trees: those the held
+		// metadata snapshot keeps (the newer live trees stay on the device).
+		auto data = d.read(0);
+		superblock sb = decode_superblock(data.data());
+		if (!sb.metadata_snap)
+			throw base::error("stale-superblock needs an image with a metadata snapshot");
+		superblock old = decode_superblock(d.read(sb.metadata_snap).data());
+		sb.device_details_root = old.device_details_root;
+		sb.data_mapping_root = old.data_mapping_root;
+		encode_superblock(sb, data.data());
+		d.write(0, data);
+		std::cout << "superblock made stale: roots " << old.device_details_root << " and "
+		          << old.data_mapping_root << " of the metadata snapshot\n";
 		return 0;
 	}
 	if (kind == "needs-check") {

@@ -9,6 +9,7 @@
 #include "thin-provisioning/metadata_input.h"
 #include "thin-provisioning/output_target.h"
 #include "thin-provisioning/override_options.h"
+#include "thin-provisioning/superblock_salvage.h"
 
 #include <cerrno>
 #include <cstring>
@@ -71,7 +72,12 @@ int thin_repair_main(int argc, char **argv) {
 		return 1;
 	}
 	auto in = open_metadata(input, "Metadata is not large enough for superblock.");
-	superblock sb = read_superblock(*in);
+	superblock_overrides given{overrides.transaction_id, overrides.nr_data_blocks, overrides.data_block_size};
+	salvaged_superblock found = salvage_superblock(*in, given);
+	if (!quiet)
+		for (const auto &line : found.notes)
+			std::cerr << line << "\n";
+	const superblock &sb = found.sb;
 	auto out = open_output(output, input, MIN_METADATA_BLOCKS);
 	try {
 		pdata::block_manager in_bm(*in, 1024);
@@ -82,7 +88,7 @@ int thin_repair_main(int argc, char **argv) {
 		d.transaction_id = overrides.transaction_id;
 		d.data_block_size = overrides.data_block_size;
 		d.nr_data_blocks = overrides.nr_data_blocks;
-		dump_result r = dump_metadata(in_bm, sb, sb.data_sm().nr_blocks, d, *builder);
+		dump_result r = dump_metadata(in_bm, sb, found.nr_data_blocks, d, *builder);
 		if (!quiet)
 			for (const auto &line : r.damage)
 				std::cerr << line << "\n";

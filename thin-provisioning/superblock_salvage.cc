@@ -1,0 +1,350 @@
+#include "thin-provisioning/superblock_salvage.h"
+
+#include "base/endian.h"
+#include "base/error.h"
+#include "persistent-data/batch_reader.h"
+#include "persistent-data/btree_node.h"
+#include "persistent-data/checksum.h"
+#include "thin-provisioning/device_details.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace thin {
+namespace {
+
+using pdata::block_address;
+using pdata::node_ref;
+
+const char NEEDS_FIELD[] =
+    "The following field needs to be provided on the command line due to corruption in the superblock: ";
+
+// What one scan of the device learns.
+struct scan {
+	struct node {
+		uint32_t value_size;
+		bool leaf;
+	};
+	std::unordered_map<block_address, node> nodes;
+	std::unordered_map<block_address, std::vector<block_address>> children; // internal nodes
+	std::unordered_set<block_address> referenced;                           // by an internal node
+	// Leaves of 8-byte values that all look like block numbers: top-level
+	// leaves (device id -> mapping root), or a mapping leaf of data block 0.
+	std::unordered_map<block_address, std::vector<std::pair<uint64_t, block_address>>> small_leaves;
+	std::unordered_map<block_address, std::vector<std::pair<uint64_t, device_details>>> details_leaves;
+	std::optional<uint64_t> max_data_block;
+	uint32_t max_time = 0;
+	std::vector<superblock> copies; // sound superblocks found anywhere (metadata snapshots)
+};
+
+scan scan_device(pdata::block_io &io) {
+	scan s;
+	const block_address n = io.nr_blocks();
+	std::vector<block_address> all(n);
+	for (block_address b = 0; b < n; b++)
+		all[b] = b;
+	pdata::read_in_batches(io, std::move(all), [&](block_address b, const uint8_t *data) {
+		if (!data)
+			return;
+		if (superblock_problems(data, b, n).empty()) {
+			s.copies.push_back(decode_superblock(data));
+			return;
+		}
+		if (pdata::btree_node_validator().check(data, b))
+			return;
+		node_ref nd(data);
+		uint32_t nr = nd.nr_entries();
+		for (uint32_t i = 1; i < nr; i++)
+			if (nd.key(i) <= nd.key(i - 1))
+				return; // not a node we can use
+		s.nodes[b] = {nd.value_size(), nd.is_leaf()};
+		if (!nd.is_leaf()) {
+			auto &kids = s.children[b];
+			for (uint32_t i = 0; i < nr; i++) {
+				kids.push_back(nd.value64(i));
+				s.referenced.insert(nd.value64(i));
+			}
+			return;
+		}
+		if (nd.value_size() == DEVICE_DETAILS_SIZE) {
+			auto &v = s.details_leaves[b];
+			for (uint32_t i = 0; i < nr; i++)
+				v.push_back({nd.key(i), decode_device_details(nd.value(i))});
+			return;
+		}
+		if (nd.value_size() != MAPPING_VALUE_SIZE)
+			return;
+		bool small = true;
+		for (uint32_t i = 0; i < nr && small; i++)
+			small = nd.value64(i) < n;
+		if (small) {
+			auto &v = s.small_leaves[b];
+			for (uint32_t i = 0; i < nr; i++)
+				v.push_back({nd.key(i), nd.value64(i)});
+		}
+		// Mapping evidence (harmless for top-level leaves: their values are
+		// small, so they add nothing above what real mappings show).
+		if (!small)
+			for (uint32_t i = 0; i < nr; i++) {
+				auto bt = unpack_block_time(nd.value64(i));
+				s.max_data_block = std::max(s.max_data_block.value_or(0), bt.data_block);
+				s.max_time = std::max(s.max_time, bt.time);
+			}
+	});
+	return s;
+}
+
+enum class tree_kind { none, details, top_level };
+
+// A candidate tree: its kind and what its leaves hold.
+struct tree {
+	tree_kind kind = tree_kind::none;
+	std::map<uint64_t, device_details> details;    // details trees
+	std::map<uint64_t, block_address> mapping_roots; // top-level trees
+};
+
+class classifier {
+public:
+	explicit classifier(const scan &s) : s_(s) {}
+
+	tree classify(block_address root) {
+		tree t;
+		// Most unreferenced nodes are mapping-tree roots: their first leaf
+		// tells, without walking them.
+		block_address b = root;
+		for (int depth = 0; depth < 64; depth++) {
+			auto it = s_.nodes.find(b);
+			if (it == s_.nodes.end())
+				return t;
+			if (it->second.leaf)
+				break;
+			const auto &kids = s_.children.at(b);
+			if (kids.empty())
+				return t;
+			b = kids.front();
+		}
+		if (!s_.details_leaves.count(b) && !s_.small_leaves.count(b))
+			return t;
+		std::vector<block_address> leaves;
+		if (!collect_leaves(root, leaves) || leaves.empty())
+			return t;
+		const auto &first = s_.nodes.at(leaves.front());
+		if (first.value_size == DEVICE_DETAILS_SIZE) {
+			for (block_address l : leaves) {
+				auto it = s_.details_leaves.find(l);
+				if (it == s_.details_leaves.end())
+					return t;
+				for (const auto &[dev, d] : it->second)
+					t.details[dev] = d;
+			}
+			t.kind = tree_kind::details;
+			return t;
+		}
+		// A top-level value is the root of a mapping tree: a node of 8-byte
+		// values.  Some roots may be damaged (the devices lose their
+		// mappings, not their place), but a tree none of whose values is a
+		// mapping root is something else.
+		size_t valid_roots = 0;
+		for (block_address l : leaves) {
+			auto it = s_.small_leaves.find(l);
+			if (it == s_.small_leaves.end())
+				return t;
+			for (const auto &[dev, r] : it->second) {
+				auto nd = s_.nodes.find(r);
+				if (nd != s_.nodes.end() && nd->second.value_size == MAPPING_VALUE_SIZE)
+					valid_roots++;
+				t.mapping_roots[dev] = r;
+			}
+		}
+		if (!t.mapping_roots.empty() && !valid_roots) {
+			t.mapping_roots.clear();
+			return t;
+		}
+		t.kind = tree_kind::top_level;
+		return t;
+	}
+
+private:
+	// Leaves below ROOT, all of one value size; false if the subtree is not
+	// whole (a child is not a node, a cycle, mixed value sizes).
+	bool collect_leaves(block_address root, std::vector<block_address> &leaves) {
+		std::vector<block_address> stack{root};
+		std::unordered_set<block_address> seen;
+		std::optional<uint32_t> vs;
+		while (!stack.empty()) {
+			block_address b = stack.back();
+			stack.pop_back();
+			auto it = s_.nodes.find(b);
+			if (it == s_.nodes.end() || !seen.insert(b).second)
+				return false;
+			if (it->second.leaf) {
+				if (vs && *vs != it->second.value_size)
+					return false;
+				vs = it->second.value_size;
+				leaves.push_back(b);
+				continue;
+			}
+			const auto &kids = s_.children.at(b);
+			for (auto k = kids.rbegin(); k != kids.rend(); ++k)
+				stack.push_back(*k);
+		}
+		return true;
+	}
+
+	const scan &s_;
+};
+
+// How recent and complete a pair looks: the highest transaction recorded in
+// its details, then the number of devices, then the latest times.
+using score = std::tuple<uint64_t, size_t, uint32_t>;
+
+score score_of(const tree &details) {
+	uint64_t trans = 0;
+	uint32_t time = 0;
+	for (const auto &[dev, d] : details.details) {
+		trans = std::max(trans, d.transaction_id);
+		time = std::max({time, d.creation_time, d.snapshotted_time});
+	}
+	return {trans, details.details.size(), time};
+}
+
+bool same_devices(const tree &details, const tree &top) {
+	if (details.details.size() != top.mapping_roots.size())
+		return false;
+	auto a = details.details.begin();
+	for (auto b = top.mapping_roots.begin(); b != top.mapping_roots.end(); ++a, ++b)
+		if (a->first != b->first)
+			return false;
+	return true;
+}
+
+bool plausible_block_size(uint32_t s) { return s >= 128 && s <= 2097152 && s % 128 == 0; }
+
+} // namespace
+
+salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_overrides &given) {
+	salvaged_superblock out;
+	std::vector<uint8_t> block(pdata::BLOCK_SIZE);
+	io.read(0, 1, block.data());
+	auto problems = superblock_problems(block.data(), 0, io.nr_blocks());
+	std::optional<superblock> live;
+	if (problems.empty())
+		live = decode_superblock(block.data());
+	else
+		out.notes.push_back("superblock: " + problems.front() + "; scanning the device for its trees");
+
+	scan s = scan_device(io);
+	classifier c(s);
+
+	// The superblock's own pair, if its roots are the trees they should be.
+	std::optional<score> live_score;
+	if (live) {
+		tree d = c.classify(live->device_details_root), t = c.classify(live->data_mapping_root);
+		if (d.kind == tree_kind::details && t.kind == tree_kind::top_level && same_devices(d, t))
+			live_score = score_of(d);
+		else
+			out.notes.push_back("superblock: its tree roots (details " +
+			                    std::to_string(live->device_details_root) + ", mappings " +
+			                    std::to_string(live->data_mapping_root) +
+			                    ") are not a consistent pair; scanning the device for its trees");
+	}
+
+	// Every other consistent pair of unreferenced roots.
+	std::vector<std::pair<block_address, tree>> details_roots, top_roots;
+	for (const auto &[b, nd] : s.nodes) {
+		if (s.referenced.count(b))
+			continue;
+		tree t = c.classify(b);
+		if (t.kind == tree_kind::details)
+			details_roots.push_back({b, std::move(t)});
+		else if (t.kind == tree_kind::top_level)
+			top_roots.push_back({b, std::move(t)});
+	}
+	std::optional<std::tuple<score, block_address, block_address>> best;
+	for (const auto &[db, d] : details_roots)
+		for (const auto &[tb, t] : top_roots) {
+			if (!same_devices(d, t))
+				continue;
+			auto cand = std::make_tuple(score_of(d), db, tb);
+			if (!best || cand > *best)
+				best = cand;
+		}
+
+	out.sb = live.value_or(superblock{});
+	if (live_score && (!best || !(std::get<0>(*best) > *live_score))) {
+		out.nr_data_blocks = given.nr_data_blocks.value_or(live->data_sm().nr_blocks);
+		return out; // the superblock is sound and current
+	}
+	if (!best)
+		throw base::error(io.name() + ": no consistent pair of device-details and mapping trees found");
+	out.scanned = true;
+	out.sb.device_details_root = std::get<1>(*best);
+	out.sb.data_mapping_root = std::get<2>(*best);
+	out.sb.metadata_snap = 0;
+	out.notes.push_back("using the trees found at blocks " + std::to_string(out.sb.device_details_root) +
+	                    " (device details) and " + std::to_string(out.sb.data_mapping_root) +
+	                    " (mappings), with " + std::to_string(std::get<1>(std::get<0>(*best))) +
+	                    " devices, transaction " + std::to_string(std::get<0>(std::get<0>(*best))));
+
+	// The fields a lost superblock held, most trusted source first.
+	const superblock *copy = nullptr;
+	for (const auto &cp : s.copies)
+		if (!copy || cp.trans_id > copy->trans_id)
+			copy = &cp;
+	superblock damaged = decode_superblock(block.data());
+	bool damaged_magic = damaged.magic == SUPERBLOCK_MAGIC;
+
+	if (given.data_block_size)
+		out.sb.data_block_size = *given.data_block_size;
+	else if (live)
+		; // kept
+	else if (copy)
+		out.sb.data_block_size = copy->data_block_size;
+	else if (damaged_magic && plausible_block_size(damaged.data_block_size))
+		out.sb.data_block_size = damaged.data_block_size;
+	else
+		throw base::error(std::string(NEEDS_FIELD) + "data block size");
+
+	uint64_t details_trans = std::get<0>(std::get<0>(*best));
+	if (given.transaction_id)
+		out.sb.trans_id = *given.transaction_id;
+	else {
+		uint64_t t = details_trans;
+		if (live)
+			t = std::max(t, live->trans_id);
+		if (copy)
+			t = std::max(t, copy->trans_id);
+		if (!live && !copy && details_roots.empty())
+			throw base::error(std::string(NEEDS_FIELD) + "transaction id");
+		if (!live)
+			out.notes.push_back("transaction id " + std::to_string(t) + " inferred from the device details");
+		out.sb.trans_id = t;
+	}
+
+	uint32_t time = std::max<uint32_t>(s.max_time, std::get<2>(std::get<0>(*best)));
+	out.sb.time = std::max(out.sb.time, time);
+
+	if (given.nr_data_blocks)
+		out.nr_data_blocks = *given.nr_data_blocks;
+	else if (live)
+		out.nr_data_blocks = live->data_sm().nr_blocks;
+	else if (s.max_data_block) {
+		out.nr_data_blocks = *s.max_data_block + 1;
+		out.notes.push_back("nr_data_blocks " + std::to_string(out.nr_data_blocks) +
+		                    " inferred from the highest mapped data block (the kernel grows it to the "
+		                    "data device's size)");
+	} else
+		throw base::error(std::string(NEEDS_FIELD) + "nr data blocks");
+	if (!live) {
+		out.sb.flags = 0;
+		out.sb.version = 2;
+		out.sb.uuid = {};
+	}
+	return out;
+}
+
+} // namespace thin

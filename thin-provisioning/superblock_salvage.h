@@ -1,0 +1,42 @@
+// Finding a pool's trees when its superblock cannot be trusted: the first
+// step of thin_repair and thin_dump --repair.
+//
+// When the superblock is unreadable, or its roots are not the trees they
+// should be, or it is stale (the device holds a more recent, consistent
+// pair of trees), every metadata block is scanned for btree nodes.  Nodes
+// no other node points at are candidate roots; a device-details tree and a
+// top-level mapping tree whose device ids agree form a candidate pair, and
+// the most recent pair (highest transaction in the details, then most
+// devices) wins.  Fields the superblock held are recovered where the device
+// shows them (a valid metadata-snapshot copy of the superblock, the details,
+// the highest mapped data block) and asked for where it cannot.
+#pragma once
+
+#include "persistent-data/block_io.h"
+#include "thin-provisioning/superblock.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace thin {
+
+struct superblock_overrides {
+	std::optional<uint64_t> transaction_id, nr_data_blocks;
+	std::optional<uint32_t> data_block_size;
+};
+
+struct salvaged_superblock {
+	superblock sb;           // the roots and fields to work from
+	uint64_t nr_data_blocks; // the data device's size
+	bool scanned = false;    // the roots were found by scanning
+	std::vector<std::string> notes; // what was found and inferred, for stderr
+};
+
+// Throws base::error with the reference's message ("The following field
+// needs to be provided on the command line due to corruption in the
+// superblock: data block size") when a field is lost and not given, and
+// when no consistent pair of trees exists.
+salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_overrides &given);
+
+} // namespace thin
