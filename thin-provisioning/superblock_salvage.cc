@@ -321,7 +321,9 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 		if (!live && !copy && details_roots.empty())
 			throw base::error(std::string(NEEDS_FIELD) + "transaction id");
 		if (!live)
-			out.notes.push_back("transaction id " + std::to_string(t) + " inferred from the device details");
+			out.notes.push_back("transaction id " + std::to_string(t) +
+		                    " inferred from the device details (LVM checks it: compare with lvs -o "
+		                    "transaction_id and give --transaction-id if it differs)");
 		out.sb.trans_id = t;
 	}
 
