@@ -4,6 +4,7 @@
 #   make test            unit and functional tests, then "N passed, N failed"
 #   make demo            build, then run the tools on a bundled example
 #   make bench           benchmarks against the reference tools
+#   make fuzz            libFuzzer targets (clang), FUZZ_TIME seconds each
 #   make install         PREFIX=/usr/local DESTDIR= SBINDIR=$(PREFIX)/sbin
 #   make STATIC=1        a fully static binary
 #   make SANITIZE=1 BUILD=asan unit-test    unit tests under ASan+UBSan
@@ -21,6 +22,13 @@ WARN := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
 CPPFLAGS += -I. -MMD -MP
 CXXFLAGS += $(CXXSTD) $(OPT) $(WARN) -pthread
 LDFLAGS += -pthread
+
+# The fuzz build: clang, libFuzzer instrumentation, ASan and UBSan.
+ifeq ($(FUZZ),1)
+override CXX := clang++
+CXXFLAGS += -Wno-error -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=fuzzer,address,undefined
+endif
 
 ifeq ($(SANITIZE),1)
 CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -42,6 +50,7 @@ LIB_DIRS := base persistent-data thin-provisioning caching era snapshot
 LIB_SRC := $(sort $(wildcard $(addsuffix /*.cc,$(LIB_DIRS))))
 LIB_OBJ := $(LIB_SRC:%.cc=$(OBJDIR)/%.o)
 UNIT_SRC := $(sort $(wildcard unit-tests/*.cc))
+FUZZ_TARGETS := $(notdir $(basename $(wildcard unit-tests/fuzz/*.cc)))
 UNIT_OBJ := $(UNIT_SRC:%.cc=$(OBJDIR)/%.o)
 FUNC_SRC := $(sort $(wildcard functional-tests/*.cc))
 FUNC_OBJ := $(FUNC_SRC:%.cc=$(OBJDIR)/%.o)
@@ -58,7 +67,7 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 
-.PHONY: all test unit-test functional-test demo bench install uninstall clean links
+.PHONY: all test unit-test functional-test demo bench fuzz fuzz-build install uninstall clean links
 .DELETE_ON_ERROR:
 
 all: links
@@ -112,6 +121,18 @@ test: links $(UNIT) $(FUNC)
 demo: links
 	build-aux/demo.sh $(abspath $(BINDIR))
 
+$(BINDIR)/fuzz-%: $(OBJDIR)/unit-tests/fuzz/%.o $(OBJDIR)/unit-tests/fuzz_targets.o $(LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(TOOL_LIBS)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(BINDIR)/fuzz-%)
+
+# Seeds come from our generator (the normal build); targets from the fuzz one.
+fuzz: links
+	build-aux/deps.sh fuzz
+	$(MAKE) BUILD=fuzz FUZZ=1 fuzz-build
+	build-aux/fuzz.sh $(abspath fuzz/bin) $(abspath $(BINDIR))
+
 bench: links
 	build-aux/bench.sh $(abspath $(BINDIR))
 
@@ -132,6 +153,6 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/pdata_tools
 
 clean:
-	rm -rf obj bin asan static
+	rm -rf obj bin asan static fuzz
 
 -include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUNC_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -4,15 +4,18 @@
 # stops with the exact command to run.
 #   deps.sh build   - packages needed to compile and link
 #   deps.sh test    - plus the test frameworks and the reference tools
+#   deps.sh fuzz    - plus clang and its libFuzzer runtime
 set -eu
 
 build_pkgs="g++ make libboost-program-options-dev libboost-iostreams-dev libexpat1-dev zlib1g-dev libbz2-dev"
 test_pkgs="libgtest-dev libgmock-dev thin-provisioning-tools"
+fuzz_pkgs="clang libclang-rt-14-dev"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
 test) want="$build_pkgs $test_pkgs" ;;
-*) echo "usage: $0 build|test" >&2; exit 2 ;;
+fuzz) want="$build_pkgs $fuzz_pkgs" ;;
+*) echo "usage: $0 build|test|fuzz" >&2; exit 2 ;;
 esac
 
 missing=""

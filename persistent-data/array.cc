@@ -55,8 +55,7 @@ array::array(transaction_manager &tm, block_address root, uint32_t value_size, u
 
 block_address array::create(transaction_manager &tm, uint32_t value_size, uint64_t nr_entries,
                             const uint8_t *default_value) {
-	array_block_refs refs(tm);
-	btree_builder b(tm, 8, refs);
+	btree_builder b(tm, 8); // the new array blocks already count one reference
 	uint32_t per = array_entries_per_block(value_size);
 	for (uint64_t i = 0, first = 0; first < nr_entries; i++, first += per) {
 		write_ref w = tm.new_block(array_block_validator());

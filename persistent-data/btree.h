@@ -108,8 +108,9 @@ private:
 // is how identical leaves are shared between snapshots on restore.
 class btree_builder {
 public:
-	btree_builder(transaction_manager &tm, uint32_t value_size,
-	              value_ref_counter &rc = no_ref_counting());
+	// Values pushed are stored as they are: the caller owns whatever
+	// references they hold (new blocks already count one).
+	btree_builder(transaction_manager &tm, uint32_t value_size);
 
 	void push_back(uint64_t key, const uint8_t *value);
 	void push_back64(uint64_t key, uint64_t value);
@@ -133,7 +134,6 @@ private:
 
 	transaction_manager &tm_;
 	uint32_t value_size_;
-	value_ref_counter &rc_;
 	std::vector<uint64_t> keys_;
 	std::vector<uint8_t> values_;
 	std::vector<pending_node> leaves_;

@@ -7,8 +7,8 @@
 
 namespace pdata {
 
-btree_builder::btree_builder(transaction_manager &tm, uint32_t value_size, value_ref_counter &rc)
-    : tm_(tm), value_size_(value_size), rc_(rc) {}
+btree_builder::btree_builder(transaction_manager &tm, uint32_t value_size)
+    : tm_(tm), value_size_(value_size) {}
 
 void btree_builder::push_back(uint64_t key, const uint8_t *value) {
 	if (last_key_ && key <= *last_key_)

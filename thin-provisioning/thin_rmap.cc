@@ -90,7 +90,11 @@ int thin_rmap_main(int argc, char **argv) {
 				return true;
 		return false;
 	};
-	for (auto [dev, root] : device_roots(bm, sb.data_mapping_root, damage)) {
+	for (const auto &entry : device_roots(bm, sb.data_mapping_root, damage)) {
+		// (named copies: lambdas may not capture structured bindings in
+		// every compiler we build with)
+		uint64_t dev = entry.first;
+		pdata::block_address root = entry.second;
 		std::optional<run> cur;
 		for_each_mapping(
 		    bm, root,
