@@ -1,6 +1,7 @@
 #include "thin-provisioning/metadata_dump.h"
 
 #include "persistent-data/btree_walker.h"
+#include "thin-provisioning/orphan_finder.h"
 
 #include <cstring>
 #include <map>
@@ -68,9 +69,14 @@ class mapping_visitor : public pdata::btree_visitor {
 public:
 	// Mappings to data blocks at or past DATA_LIMIT are dropped and reported
 	// (repair: the kernel could never use them).
+	// EXTRA: mappings found elsewhere (orphans), merged in key order.
 	mapping_visitor(pdata::block_manager &bm, uint64_t dev, run_joiner *runs,
-	                std::vector<std::string> &damage, uint64_t data_limit = UINT64_MAX)
-	    : bm_(bm), dev_(dev), runs_(runs), damage_(damage), data_limit_(data_limit) {}
+	                std::vector<std::string> &damage, uint64_t data_limit = UINT64_MAX,
+	                const std::vector<std::pair<uint64_t, uint64_t>> *extra = nullptr)
+	    : bm_(bm), dev_(dev), runs_(runs), damage_(damage), data_limit_(data_limit), extra_(extra) {}
+
+	// The extra mappings not passed yet (call once the walk is over).
+	void finish() { add_extra_below(UINT64_MAX, true); }
 
 	bool visit_internal(const node_context &, node_ref n) override {
 		prefetch_children(bm_, n);
@@ -78,17 +84,8 @@ public:
 	}
 	void visit_leaf(const node_context &, node_ref n) override {
 		for (uint32_t i = 0; i < n.nr_entries(); i++) {
-			block_time bt = unpack_block_time(n.value64(i));
-			if (bt.data_block >= data_limit_) {
-				damage_.push_back("thin device " + std::to_string(dev_) + ": block " +
-				                  std::to_string(n.key(i)) + " maps to data block " +
-				                  std::to_string(bt.data_block) +
-				                  ", beyond the data device: mapping dropped");
-				continue;
-			}
-			count++;
-			if (runs_)
-				runs_->add(n.key(i), bt.data_block, bt.time);
+			add_extra_below(n.key(i), false);
+			add(n.key(i), n.value64(i));
 		}
 	}
 	void damage(const btree_damage &d) override {
@@ -100,11 +97,36 @@ public:
 	uint64_t count = 0;
 
 private:
+	void add_extra_below(uint64_t key, bool all) {
+		while (extra_ && next_extra_ < extra_->size() && (all || (*extra_)[next_extra_].first < key)) {
+			add((*extra_)[next_extra_].first, (*extra_)[next_extra_].second);
+			next_extra_++;
+		}
+		// A key the tree holds too: the tree's mapping wins.
+		while (!all && extra_ && next_extra_ < extra_->size() && (*extra_)[next_extra_].first == key)
+			next_extra_++;
+	}
+
+	void add(uint64_t key, uint64_t value) {
+		block_time bt = unpack_block_time(value);
+		if (bt.data_block >= data_limit_) {
+			damage_.push_back("thin device " + std::to_string(dev_) + ": block " + std::to_string(key) +
+			                  " maps to data block " + std::to_string(bt.data_block) +
+			                  ", beyond the data device: mapping dropped");
+			return;
+		}
+		count++;
+		if (runs_)
+			runs_->add(key, bt.data_block, bt.time);
+	}
+
 	pdata::block_manager &bm_;
 	uint64_t dev_;
 	run_joiner *runs_;
 	std::vector<std::string> &damage_;
 	uint64_t data_limit_;
+	const std::vector<std::pair<uint64_t, uint64_t>> *extra_;
+	size_t next_extra_ = 0;
 };
 
 } // namespace
@@ -123,6 +145,17 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 	    bm, "top level of the mapping tree", decode_root, result.damage);
 	pdata::walk_btree(bm, sb.data_mapping_root, {MAPPING_VALUE_SIZE, false}, roots);
 
+	// Repair: subtrees a damaged node cut off, given back to their devices.
+	orphan_mappings orphans;
+	if (opts.repair) {
+		orphans = find_orphans(bm, sb);
+		result.damage.insert(result.damage.end(), orphans.notes.begin(), orphans.notes.end());
+	}
+	auto extra_for = [&](uint64_t dev) -> const std::vector<std::pair<uint64_t, uint64_t>> * {
+		auto it = orphans.by_device.find(dev);
+		return it == orphans.by_device.end() ? nullptr : &it->second;
+	};
+
 	superblock_info info;
 	info.uuid.assign(reinterpret_cast<const char *>(sb.uuid.data()),
 	                 strnlen(reinterpret_cast<const char *>(sb.uuid.data()), sb.uuid.size()));
@@ -134,6 +167,17 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 	info.nr_data_blocks = opts.nr_data_blocks.value_or(nr_data_blocks);
 	out.begin_superblock(info);
 
+	// Repair: a device whose details are lost keeps its mappings, with
+	// details made up of what can be known (mapped_blocks, recounted) and
+	// zeros for the rest.
+	if (opts.repair)
+		for (const auto &[dev, root] : roots.entries)
+			if (!details.entries.count(dev)) {
+				details.entries[dev] = device_details{};
+				result.damage.push_back("thin device " + std::to_string(dev) +
+				                        " has a mapping tree but no details: details recreated "
+				                        "(transaction and times 0)");
+			}
 	for (const auto &[dev, d] : details.entries) {
 		if (!opts.dev_ids.empty() && !opts.dev_ids.count(dev))
 			continue;
@@ -148,16 +192,18 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 		if (opts.repair && root != roots.entries.end()) {
 			// Print the count of the mappings that can actually be read.
 			std::vector<std::string> ignored;
-			mapping_visitor counter(bm, dev, nullptr, ignored, info.nr_data_blocks);
+			mapping_visitor counter(bm, dev, nullptr, ignored, info.nr_data_blocks, extra_for(dev));
 			pdata::walk_btree(bm, root->second, {MAPPING_VALUE_SIZE, false}, counter);
+			counter.finish();
 			shown.mapped_blocks = counter.count;
 		}
 		out.begin_device(dev, shown);
 		if (!opts.skip_mappings && root != roots.entries.end()) {
 			run_joiner runs(out);
 			mapping_visitor v(bm, dev, &runs, result.damage,
-			                  opts.repair ? info.nr_data_blocks : UINT64_MAX);
+			                  opts.repair ? info.nr_data_blocks : UINT64_MAX, extra_for(dev));
 			pdata::walk_btree(bm, root->second, {MAPPING_VALUE_SIZE, false}, v);
+			v.finish();
 			runs.flush();
 		}
 		out.end_device();

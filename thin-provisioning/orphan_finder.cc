@@ -1,0 +1,251 @@
+#include "thin-provisioning/orphan_finder.h"
+
+#include "base/endian.h"
+#include "persistent-data/batch_reader.h"
+#include "persistent-data/btree_node.h"
+#include "persistent-data/btree_walker.h"
+#include "persistent-data/checksum.h"
+#include "persistent-data/space_map_bitmap.h"
+#include "thin-provisioning/device_details.h"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace thin {
+namespace {
+
+using pdata::block_address;
+
+// A key range a device lost, and the damaged node that lost it.
+struct lost_range {
+	uint64_t dev;
+	uint64_t begin, end; // half-open; end UINT64_MAX: to the end
+	block_address at;
+};
+
+// Records every block a walk reaches, and what the device trees lose.
+class reach_visitor : public pdata::btree_visitor {
+public:
+	reach_visitor(std::unordered_set<block_address> &reached, std::vector<lost_range> *lost, uint64_t dev)
+	    : reached_(reached), lost_(lost), dev_(dev) {}
+	// Device trees are walked whole even where they share subtrees, so
+	// that every device sharing a damaged node records the keys it lost.
+	bool visit_internal(const pdata::node_context &c, pdata::node_ref n) override {
+		if (reached_.insert(c.block).second && refs)
+			for (uint32_t i = 0; i < n.nr_entries(); i++)
+				(*refs)[n.value64(i)]++;
+		return true;
+	}
+	void visit_leaf(const pdata::node_context &c, pdata::node_ref) override { reached_.insert(c.block); }
+	// References seen from the distinct internal nodes reached (and, for a
+	// top-level tree, from its leaves: the device roots).
+	std::unordered_map<block_address, uint32_t> *refs = nullptr;
+	void damage(const pdata::btree_damage &d) override {
+		if (d.fatal && lost_)
+			lost_->push_back({dev_, d.lost_begin, d.lost_end, d.block});
+	}
+private:
+	std::unordered_set<block_address> &reached_;
+	std::vector<lost_range> *lost_;
+	uint64_t dev_;
+};
+
+// The metadata space map's stored count of every block in use; nullopt
+// when it cannot be read.
+std::optional<std::unordered_map<block_address, uint32_t>> stored_counts(pdata::block_manager &bm,
+                                                                         const superblock &sb) {
+	pdata::sm_root root = sb.metadata_sm();
+	pdata::block_io &io = bm.io();
+	if (root.bitmap_root >= io.nr_blocks() || root.nr_blocks > io.nr_blocks() || !root.nr_blocks)
+		return std::nullopt;
+	std::vector<uint8_t> index(pdata::BLOCK_SIZE), bitmap(pdata::BLOCK_SIZE);
+	io.read(root.bitmap_root, 1, index.data());
+	if (pdata::index_validator().check(index.data(), root.bitmap_root))
+		return std::nullopt;
+	std::unordered_map<block_address, uint32_t> counts;
+	for (uint64_t i = 0; i * pdata::ENTRIES_PER_BITMAP < root.nr_blocks; i++) {
+		if (pdata::METADATA_INDEX_OFFSET + pdata::INDEX_ENTRY_SIZE * (i + 1) > pdata::BLOCK_SIZE)
+			return std::nullopt;
+		block_address b = pdata::decode_index_entry(index.data() + pdata::METADATA_INDEX_OFFSET +
+		                                            pdata::INDEX_ENTRY_SIZE * i)
+		                      .blocknr;
+		if (b >= io.nr_blocks())
+			return std::nullopt;
+		io.read(b, 1, bitmap.data());
+		if (pdata::bitmap_validator().check(bitmap.data(), b))
+			return std::nullopt;
+		for (uint32_t k = 0; k < pdata::ENTRIES_PER_BITMAP; k++) {
+			uint64_t blk = i * pdata::ENTRIES_PER_BITMAP + k;
+			if (blk < root.nr_blocks)
+				if (uint32_t c = pdata::bitmap_block::get(bitmap.data(), k))
+					counts[blk] = c;
+		}
+	}
+	// Counts of 3 and more live in the reference count tree.
+	class overflow_visitor : public pdata::btree_visitor {
+	public:
+		explicit overflow_visitor(std::unordered_map<block_address, uint32_t> &c) : c_(c) {}
+		void visit_leaf(const pdata::node_context &, pdata::node_ref n) override {
+			for (uint32_t i = 0; i < n.nr_entries(); i++)
+				if (auto it = c_.find(n.key(i)); it != c_.end() && it->second == 3)
+					it->second = base::load_le32(n.value(i));
+		}
+		void damage(const pdata::btree_damage &d) override { bad = bad || d.fatal; }
+		bool bad = false;
+
+	private:
+		std::unordered_map<block_address, uint32_t> &c_;
+	} overflow(counts);
+	pdata::walk_btree(bm, root.ref_count_root, {4, false}, overflow);
+	if (overflow.bad)
+		return std::nullopt;
+	return counts;
+}
+
+// Walks the trees SB (and a held snapshot's copy) keeps: marks what they
+// reach; collects what the live device trees lose.
+void walk_trees(pdata::block_manager &bm, const superblock &sb, std::unordered_set<block_address> &reached,
+                std::unordered_map<block_address, uint32_t> &refs, std::vector<lost_range> *lost) {
+	reach_visitor details(reached, nullptr, 0);
+	details.refs = &refs;
+	pdata::walk_btree(bm, sb.device_details_root, {DEVICE_DETAILS_SIZE, false}, details);
+	// The top level, keeping device ids with their roots.
+	class top_visitor : public reach_visitor {
+	public:
+		using reach_visitor::reach_visitor;
+		void visit_leaf(const pdata::node_context &c, pdata::node_ref n) override {
+			reach_visitor::visit_leaf(c, n);
+			for (uint32_t i = 0; i < n.nr_entries(); i++)
+				roots.push_back({n.key(i), n.value64(i)});
+		}
+		std::vector<std::pair<uint64_t, block_address>> roots;
+	} top(reached, nullptr, 0);
+	top.refs = &refs;
+	pdata::walk_btree(bm, sb.data_mapping_root, {MAPPING_VALUE_SIZE, false}, top);
+	for (const auto &[dev, root] : top.roots) {
+		refs[root]++;
+		reach_visitor v(reached, lost, dev);
+		v.refs = &refs;
+		pdata::walk_btree(bm, root, {MAPPING_VALUE_SIZE, false}, v);
+	}
+}
+
+struct candidate {
+	bool leaf;
+	bool reached; // also reached from a readable tree (a shared node)
+	std::vector<block_address> children;
+};
+
+} // namespace
+
+orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb) {
+	orphan_mappings out;
+	auto counts = stored_counts(bm, sb);
+	if (!counts) {
+		out.notes.push_back("metadata space map unreadable: orphaned mapping subtrees not searched");
+		return out;
+	}
+	std::unordered_set<block_address> reached;
+	std::unordered_map<block_address, uint32_t> refs;
+	std::vector<lost_range> lost;
+	walk_trees(bm, sb, reached, refs, &lost);
+	if (lost.empty())
+		return out; // nothing is missing, so nothing can be an orphan of it
+	if (sb.metadata_snap && sb.metadata_snap < bm.nr_blocks()) {
+		// Trees a held metadata snapshot keeps are in use, not orphans.
+		std::vector<uint8_t> b(pdata::BLOCK_SIZE);
+		bm.io().read(sb.metadata_snap, 1, b.data());
+		if (superblock_problems(b.data(), sb.metadata_snap, bm.nr_blocks()).empty())
+			walk_trees(bm, decode_superblock(b.data()), reached, refs, nullptr);
+	}
+
+	// Nodes counted more often than the readable trees point at them: a
+	// parent of theirs is lost (unreached ones lost every parent).
+	std::vector<block_address> short_of_parents;
+	for (const auto &[b, c] : *counts) {
+		auto r = refs.find(b);
+		if (c > (r == refs.end() ? 0 : r->second))
+			short_of_parents.push_back(b);
+	}
+	std::unordered_map<block_address, candidate> cands;
+	const block_address n = bm.nr_blocks();
+	pdata::read_in_batches(bm.io(), short_of_parents, [&](block_address b, const uint8_t *data) {
+		if (!data || pdata::btree_node_validator().check(data, b))
+			return;
+		pdata::node_ref nd(data);
+		if (nd.value_size() != MAPPING_VALUE_SIZE)
+			return;
+		candidate c{nd.is_leaf(), reached.count(b) != 0, {}};
+		bool small = true;
+		for (uint32_t i = 0; i < nd.nr_entries(); i++) {
+			if (!nd.is_leaf())
+				c.children.push_back(nd.value64(i));
+			small = small && nd.value64(i) < n;
+		}
+		if (nd.is_leaf() && small && nd.nr_entries() > 1)
+			return; // a top-level leaf (device roots), not mappings
+		cands[b] = std::move(c);
+	});
+	// A candidate below an unreached candidate comes back with it.
+	std::unordered_set<block_address> has_parent;
+	for (const auto &[b, c] : cands)
+		if (!c.reached)
+			for (block_address k : c.children)
+				has_parent.insert(k);
+
+	std::vector<block_address> roots;
+	for (const auto &[b, c] : cands)
+		if (!has_parent.count(b))
+			roots.push_back(b);
+	std::sort(roots.begin(), roots.end());
+
+	for (block_address r : roots) {
+		class keys_visitor : public pdata::btree_visitor {
+		public:
+			void visit_leaf(const pdata::node_context &, pdata::node_ref nd) override {
+				for (uint32_t i = 0; i < nd.nr_entries(); i++)
+					entries.push_back({nd.key(i), nd.value64(i)});
+			}
+			void damage(const pdata::btree_damage &) override {}
+			std::vector<std::pair<uint64_t, uint64_t>> entries;
+		} keys;
+		pdata::walk_btree(bm, r, {MAPPING_VALUE_SIZE, false}, keys);
+		if (keys.entries.empty())
+			continue;
+		uint64_t first = keys.entries.front().first, last = keys.entries.back().first;
+		std::string what = "orphaned mapping subtree at block " + std::to_string(r) + " (keys " +
+		                   std::to_string(first) + ".." + std::to_string(last) + ", " +
+		                   std::to_string(keys.entries.size()) + " mappings)";
+		std::set<block_address> at;
+		std::set<uint64_t> devs;
+		for (const auto &l : lost)
+			if (first >= l.begin && (l.end == UINT64_MAX || last < l.end)) {
+				at.insert(l.at);
+				devs.insert(l.dev);
+			}
+		if (at.size() != 1) {
+			out.notes.push_back(what + (at.empty() ? " fits no device's lost keys"
+			                                       : " fits keys lost by several damaged nodes") +
+			                    ": left out");
+			continue;
+		}
+		std::string to;
+		for (uint64_t d : devs) {
+			auto &m = out.by_device[d];
+			m.insert(m.end(), keys.entries.begin(), keys.entries.end());
+			to += (to.empty() ? "" : ", ") + std::to_string(d);
+		}
+		out.notes.push_back(what + " recovered for thin device" + (devs.size() > 1 ? "s " : " ") + to);
+	}
+	for (auto &[d, m] : out.by_device) {
+		std::sort(m.begin(), m.end());
+		m.erase(std::unique(m.begin(), m.end(), [](const auto &a, const auto &b) { return a.first == b.first; }),
+		        m.end());
+	}
+	return out;
+}
+
+} // namespace thin

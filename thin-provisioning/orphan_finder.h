@@ -1,0 +1,33 @@
+// Orphans: mapping subtrees still on the device, still counted as in use by
+// the metadata space map, that no readable tree reaches any more because a
+// node above them is damaged.  thin_repair and thin_dump --repair give them
+// back to the device that lost their key range.
+//
+// Never invents data: only blocks the space map counts (so not old, freed
+// versions of a tree) are considered, and only subtrees whose keys fall
+// inside a range some device lost at one damaged node are given back - to
+// every device that lost that range there (they shared the node).  Anything
+// else is reported and left out.
+#pragma once
+
+#include "persistent-data/block_manager.h"
+#include "thin-provisioning/superblock.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace thin {
+
+struct orphan_mappings {
+	// dev -> (virtual block, packed block/time value), ascending
+	std::map<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>> by_device;
+	std::vector<std::string> notes; // what was found, recovered or left out
+};
+
+// SB: the superblock whose trees are being salvaged; its metadata space map
+// tells which blocks are in use.  Returns nothing (with a note) when that
+// space map cannot be read.
+orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb);
+
+} // namespace thin
