@@ -137,4 +137,19 @@ void sync_file(const file_handle &f) {
 		throw io_error(f.path(), "fsync failed: " + errno_text(errno));
 }
 
+void discard(const file_handle &f, uint64_t offset, uint64_t len) {
+	struct stat st;
+	if (::fstat(f.fd(), &st) < 0)
+		throw io_error(f.path(), "fstat: " + errno_text(errno));
+	int rc;
+	if (S_ISBLK(st.st_mode)) {
+		uint64_t range[2] = {offset, len};
+		rc = ::ioctl(f.fd(), BLKDISCARD, range);
+	} else
+		rc = ::fallocate(f.fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off_t(offset), off_t(len));
+	if (rc < 0)
+		throw io_error(f.path(), "discard of " + std::to_string(len) + " bytes at " + std::to_string(offset) +
+		                             " failed: " + errno_text(errno));
+}
+
 } // namespace base

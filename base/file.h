@@ -51,6 +51,10 @@ file_handle open_path(const std::string &path, access_mode mode);
 // Size in bytes of an open file or block device (BLKGETSIZE64 for devices).
 uint64_t size_of(const file_handle &f);
 
+// Tells the storage that bytes [OFFSET, OFFSET+LEN) are unused: BLKDISCARD
+// on a block device, a hole punched in a regular file (its size kept).
+void discard(const file_handle &f, uint64_t offset, uint64_t len);
+
 // True when both paths name the same file or device (same st_dev/st_ino,
 // or the same device number for block devices).  False if either is missing.
 bool same_file(const std::string &a, const std::string &b);

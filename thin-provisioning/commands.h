@@ -13,6 +13,7 @@ int thin_read_floor_main(int argc, char **argv);
 int thin_repair_main(int argc, char **argv);
 int thin_restore_main(int argc, char **argv);
 int thin_rmap_main(int argc, char **argv);
+int thin_trim_main(int argc, char **argv);
 } // namespace thin
 
 using thin::thin_check_main;
@@ -26,3 +27,4 @@ using thin::thin_read_floor_main;
 using thin::thin_repair_main;
 using thin::thin_restore_main;
 using thin::thin_rmap_main;
+using thin::thin_trim_main;
