@@ -65,3 +65,26 @@ TEST(Cli, EveryToolRejectsAnUnknownOption) {
 }
 
 } // namespace
+
+namespace {
+
+// Every user tool (the "commands:" part of pdata_tools' list) has a man
+// page that groff formats without a warning.
+TEST(Cli, EveryToolHasAManPage) {
+	auto list = ft::run({ft::tool("pdata_tools")});
+	std::string text = list.err;
+	size_t from = text.find("commands:\n"), to = text.find("developer tools:");
+	ASSERT_NE(from, std::string::npos) << text;
+	std::istringstream tools(text.substr(from + 10, to - from - 10));
+	int pages = 0;
+	for (std::string t; tools >> t;) {
+		std::string page = std::string(std::getenv("DMPD_SRC") ? std::getenv("DMPD_SRC") : ".") + "/man8/" + t + ".8";
+		auto r = ft::run({"groff", "-man", "-Tutf8", "-ww", "-z", "-I", std::string(std::getenv("DMPD_SRC") ? std::getenv("DMPD_SRC") : "."), page});
+		EXPECT_EQ(r.status, 0) << t << ": " << page << " " << r.err;
+		EXPECT_EQ(r.err, "") << t;
+		pages++;
+	}
+	EXPECT_GE(pages, 11);
+}
+
+} // namespace
