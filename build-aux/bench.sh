@@ -72,6 +72,8 @@ for size in $sizes; do
 	row thin_check "$size" "$bin/thin_check" -q "$img"
 	row thin_dump "$size" "$bin/thin_dump" -o /dev/null "$img"
 	row thin_restore "$size" "$bin/thin_restore" -q -i "$img.xml" -o "$out"
+	row thin_ls "$size" "$bin/thin_ls" -o DEV,MAPPED_BLOCKS,EXCLUSIVE_BLOCKS,SHARED_BLOCKS "$img"
+	row thin_delta "$size" "$bin/thin_delta" --thin1 0 --thin2 1 "$img"
 	floor=$(measure "$bin/pdata_tools" thin_read_floor "$img")
 	echo "   floor (read and checksum each used block once): $floor"
 	if command -v strace > /dev/null; then

@@ -1,10 +1,15 @@
 // thin_delta: the differences between two thin devices' mappings
-// (docs/cli.md 7, xml.md 5), for incremental backups.  Subtrees the two
-// devices share (the same block) are skipped without being read.
+// (docs/cli.md 7, xml.md 5), for incremental backups.
+//
+// Both trees are flattened to their lists of leaves (reading only internal
+// nodes), then merged.  A leaf the two devices share (the same block at the
+// same place, as after a snapshot) is read once and reported as the same,
+// without comparing anything; the reference reads and compares it twice.
 #include "base/command_line.h"
 #include "base/error.h"
 #include "base/output.h"
 #include "persistent-data/block_manager.h"
+#include "persistent-data/btree_node.h"
 #include "persistent-data/btree_walker.h"
 #include "thin-provisioning/commands.h"
 #include "thin-provisioning/mapping_walk.h"
@@ -97,12 +102,139 @@ private:
 	std::optional<kind> open_;
 };
 
-std::vector<mapping> mappings_of(pdata::block_manager &bm, pdata::block_address root,
+// A leaf of a mapping tree, found without reading it.
+struct leaf_slot {
+	pdata::block_address block;
+	uint64_t key_lo;
+};
+
+// The leaves of the tree at ROOT, in key order, reading only the internal
+// nodes (the height comes from the leftmost path).
+std::vector<leaf_slot> leaves_of(pdata::block_manager &bm, pdata::block_address root,
                                  std::vector<std::string> &damage) {
+	unsigned height = 0;
+	for (pdata::block_address b = root;; height++) {
+		auto r = bm.read(b, pdata::btree_node_validator());
+		pdata::node_ref n(r->data);
+		if (n.is_leaf() || !n.nr_entries() || height > 64)
+			break;
+		b = n.value64(0);
+	}
+	std::vector<leaf_slot> out;
+	if (height == 0) {
+		out.push_back({root, 0});
+		return out;
+	}
+	class visitor : public pdata::btree_visitor {
+	public:
+		visitor(unsigned height, std::vector<leaf_slot> &out, std::vector<std::string> &damage)
+		    : height_(height), out_(out), damage_(damage) {}
+		bool visit_internal(const pdata::node_context &c, pdata::node_ref n) override {
+			if (c.depth + 1 < height_)
+				return true;
+			for (uint32_t i = 0; i < n.nr_entries(); i++)
+				out_.push_back({n.value64(i), n.key(i)});
+			return false;
+		}
+		void visit_leaf(const pdata::node_context &c, pdata::node_ref) override {
+			out_.push_back({c.block, c.key_lo}); // a leaf above the expected depth
+		}
+		void damage(const pdata::btree_damage &d) override {
+			if (d.fatal)
+				damage_.push_back(d.reason + " (block " + std::to_string(d.block) + ")");
+		}
+
+	private:
+		unsigned height_;
+		std::vector<leaf_slot> &out_;
+		std::vector<std::string> &damage_;
+	} v(height, out, damage);
+	pdata::walk_btree(bm, root, {MAPPING_VALUE_SIZE, false}, v);
+	return out;
+}
+
+// The mappings of one leaf (none, with a damage line, if it is unreadable).
+std::vector<mapping> read_leaf(pdata::block_manager &bm, pdata::block_address b, std::vector<std::string> &damage) {
 	std::vector<mapping> v;
-	for_each_mapping(bm, root, [&](uint64_t vb, block_time bt) { v.push_back({vb, bt.data_block}); },
-	                 damage);
+	try {
+		auto r = bm.read(b, pdata::btree_node_validator());
+		pdata::node_ref n(r->data);
+		if (!n.is_leaf()) {
+			damage.push_back("block " + std::to_string(b) + " is not a leaf at a leaf's depth");
+			return v;
+		}
+		if (n.value_size() != MAPPING_VALUE_SIZE) {
+			damage.push_back("value size mismatch: expected " + std::to_string(MAPPING_VALUE_SIZE) + ", got " +
+			                 std::to_string(n.value_size()) + " (block " + std::to_string(b) + ")");
+			return v;
+		}
+		for (uint32_t i = 0; i < n.nr_entries(); i++)
+			v.push_back({n.key(i), unpack_block_time(n.value64(i)).data_block});
+	} catch (const base::error &e) {
+		damage.push_back(e.what());
+	}
 	return v;
+}
+
+// Streams one tree's mappings leaf by leaf.
+class leaf_stream {
+public:
+	leaf_stream(pdata::block_manager &bm, std::vector<leaf_slot> leaves, std::vector<std::string> &damage)
+	    : bm_(bm), leaves_(std::move(leaves)), damage_(damage) {}
+
+	// Between leaves: the next leaf has not been read.
+	bool at_leaf_boundary() const { return pos_ == buf_.size(); }
+	const leaf_slot *next_leaf() const { return next_ < leaves_.size() ? &leaves_[next_] : nullptr; }
+	void skip_leaf() { next_++; }
+
+	// The current mapping; nullptr at the end.
+	const mapping *head() {
+		while (pos_ == buf_.size()) {
+			if (next_ == leaves_.size())
+				return nullptr;
+			buf_ = read_leaf(bm_, leaves_[next_++].block, damage_);
+			pos_ = 0;
+		}
+		return &buf_[pos_];
+	}
+	void pop() { pos_++; }
+
+private:
+	pdata::block_manager &bm_;
+	std::vector<leaf_slot> leaves_;
+	std::vector<std::string> &damage_;
+	std::vector<mapping> buf_;
+	size_t pos_ = 0, next_ = 0;
+};
+
+void diff_trees(pdata::block_manager &bm, pdata::block_address root1, pdata::block_address root2, diff_writer &w,
+                std::vector<std::string> &damage) {
+	leaf_stream a(bm, leaves_of(bm, root1, damage), damage), b(bm, leaves_of(bm, root2, damage), damage);
+	for (;;) {
+		if (a.at_leaf_boundary() && b.at_leaf_boundary() && a.next_leaf() && b.next_leaf() &&
+		    a.next_leaf()->block == b.next_leaf()->block) {
+			// A shared leaf: the same on both sides, read once.
+			for (const auto &m : read_leaf(bm, a.next_leaf()->block, damage))
+				w.add(kind::same, m.vblock, m.data, m.data);
+			a.skip_leaf();
+			b.skip_leaf();
+			continue;
+		}
+		const mapping *x = a.head(), *y = b.head();
+		if (!x && !y)
+			break;
+		if (!y || (x && x->vblock < y->vblock)) {
+			w.add(kind::left_only, x->vblock, x->data, 0);
+			a.pop();
+		} else if (!x || y->vblock < x->vblock) {
+			w.add(kind::right_only, y->vblock, 0, y->data);
+			b.pop();
+		} else {
+			w.add(x->data == y->data ? kind::same : kind::different, x->vblock, x->data, y->data);
+			a.pop();
+			b.pop();
+		}
+	}
 }
 
 } // namespace
@@ -208,27 +340,7 @@ int thin_delta_main(int argc, char **argv) {
 	out.put("\" right=\"").put_u64(by_root ? root2 : right).put("\">\n");
 
 	diff_writer w(out, vm.count("verbose"));
-	if (root1 == root2) {
-		// One tree: everything is the same, nothing needs comparing.
-		for (const auto &m : mappings_of(bm, root1, damage))
-			w.add(kind::same, m.vblock, m.data, m.data);
-	} else {
-		auto a = mappings_of(bm, root1, damage), b = mappings_of(bm, root2, damage);
-		size_t i = 0, j = 0;
-		while (i < a.size() || j < b.size()) {
-			if (j == b.size() || (i < a.size() && a[i].vblock < b[j].vblock)) {
-				w.add(kind::left_only, a[i].vblock, a[i].data, 0);
-				i++;
-			} else if (i == a.size() || b[j].vblock < a[i].vblock) {
-				w.add(kind::right_only, b[j].vblock, 0, b[j].data);
-				j++;
-			} else {
-				w.add(a[i].data == b[j].data ? kind::same : kind::different, a[i].vblock, a[i].data,
-				      b[j].data);
-				i++, j++;
-			}
-		}
-	}
+	diff_trees(bm, root1, root2, w, damage);
 	w.flush();
 	w.close_group();
 	out.put("  </diff>\n</superblock>\n");
