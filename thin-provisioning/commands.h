@@ -14,6 +14,7 @@ int thin_repair_main(int argc, char **argv);
 int thin_restore_main(int argc, char **argv);
 int thin_rmap_main(int argc, char **argv);
 int thin_trim_main(int argc, char **argv);
+int thin_shrink_main(int argc, char **argv);
 int thin_metadata_pack_main(int argc, char **argv);
 int thin_metadata_unpack_main(int argc, char **argv);
 } // namespace thin
@@ -30,5 +31,6 @@ using thin::thin_repair_main;
 using thin::thin_restore_main;
 using thin::thin_rmap_main;
 using thin::thin_trim_main;
+using thin::thin_shrink_main;
 using thin::thin_metadata_pack_main;
 using thin::thin_metadata_unpack_main;
