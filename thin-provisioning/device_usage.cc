@@ -2,6 +2,7 @@
 
 #include "base/endian.h"
 #include "base/error.h"
+#include "persistent-data/batch_reader.h"
 #include "persistent-data/btree_census.h"
 #include "persistent-data/space_map_bitmap.h"
 
@@ -34,6 +35,7 @@ std::vector<device_usage> device_usages(pdata::block_io &io, const superblock &t
 	// Every tree, each distinct node once.
 	std::unordered_map<block_address, uint64_t> leaf_exclusive, leaf_highest;
 	std::vector<block_address> leaves;
+	pdata::count_array leaves_holding(data_sm.nr_blocks);
 	census.add_root(trees.device_details_root, DEVICE_DETAILS_SIZE, DETAILS);
 	census.add_root(trees.data_mapping_root, MAPPING_VALUE_SIZE, TOP);
 	census.run(
@@ -50,6 +52,12 @@ std::vector<device_usage> device_usages(pdata::block_io &io, const superblock &t
 			    leaves.push_back(leaf);
 			    // +1 so that an empty leaf (0) differs from key 0 mapped.
 			    leaf_highest[leaf] = n.nr_entries() ? n.key(n.nr_entries() - 1) + 1 : 0;
+			    // How many distinct leaves hold each data block.
+			    for (uint32_t i = 0; i < n.nr_entries(); i++) {
+				    uint64_t data = unpack_block_time(n.value64(i)).data_block;
+				    if (data < leaves_holding.size())
+					    leaves_holding.inc(data);
+			    }
 		    }
 	    },
 	    on_damage);
@@ -57,30 +65,28 @@ std::vector<device_usage> device_usages(pdata::block_io &io, const superblock &t
 		throw base::error("metadata is damaged (run thin_check for details): " + damage.front());
 
 	// A data block is exclusive when exactly one mapping of one device
-	// reaches it.  A leaf shared by several devices maps its blocks once for
-	// each of them: count the paths from device roots to every leaf.
+	// reaches it: it is in one leaf only, and one path from one device root
+	// leads to that leaf (a leaf shared by snapshots maps it once for each).
 	std::vector<block_address> device_root_list;
 	for (auto &[dev, root] : roots)
 		device_root_list.push_back(root);
 	auto paths = census.paths_from(device_root_list);
-	pdata::count_array mappings_of(data_sm.nr_blocks);
-	std::vector<uint8_t> block(pdata::BLOCK_SIZE);
-	auto for_each_value = [&](block_address leaf, const std::function<void(uint64_t data)> &fn) {
-		io.read(leaf, 1, block.data());
-		pdata::node_ref n(block.data());
-		for (uint32_t i = 0; i < n.nr_entries(); i++)
-			fn(unpack_block_time(n.value64(i)).data_block);
-	};
+	std::vector<block_address> single_path;
 	for (block_address leaf : leaves)
-		for_each_value(leaf, [&](uint64_t data) {
-			if (data < mappings_of.size())
-				mappings_of.inc(data, uint32_t(std::min<uint64_t>(paths[leaf], UINT32_MAX)));
-		});
-	for (block_address leaf : leaves) {
+		if (paths[leaf] == 1)
+			single_path.push_back(leaf);
+	// (Leaves reached by several paths have no exclusive blocks.)
+	pdata::read_in_batches(io, single_path, [&](block_address leaf, const uint8_t *data) {
+		if (!data)
+			return;
+		pdata::node_ref n(data);
 		uint64_t excl = 0;
-		for_each_value(leaf, [&](uint64_t data) { excl += data < mappings_of.size() && mappings_of.get(data) == 1; });
+		for (uint32_t i = 0; i < n.nr_entries(); i++) {
+			uint64_t b = unpack_block_time(n.value64(i)).data_block;
+			excl += b < leaves_holding.size() && leaves_holding.get(b) == 1;
+		}
 		leaf_exclusive[leaf] = excl;
-	}
+	});
 
 	std::unordered_map<block_address, uint64_t> excl_memo, high_memo;
 	std::vector<device_usage> out;
