@@ -21,7 +21,7 @@ void encode_sm_root(const sm_root &r, uint8_t *bytes) {
 }
 
 core_space_map::core_space_map(block_address nr_blocks)
-    : counts_(nr_blocks, 0), freed_this_transaction_(nr_blocks, false) {}
+    : counts_(nr_blocks), freed_this_transaction_(nr_blocks, false) {}
 
 void core_space_map::check(block_address b) const {
 	if (b >= counts_.size())
@@ -32,36 +32,36 @@ void core_space_map::check(block_address b) const {
 
 ref_count core_space_map::get_count(block_address b) {
 	check(b);
-	return counts_[b];
+	return counts_.get(b);
 }
 
 void core_space_map::set_count(block_address b, ref_count c) {
 	check(b);
-	if (counts_[b] == 0 && c > 0)
+	if (counts_.get(b) == 0 && c > 0)
 		allocated_++;
-	else if (counts_[b] > 0 && c == 0) {
+	else if (counts_.get(b) > 0 && c == 0) {
 		allocated_--;
 		freed_this_transaction_[b] = true;
 	}
-	counts_[b] = c;
+	counts_.set(b, c);
 }
 
 void core_space_map::inc(block_address b) {
 	check(b);
-	set_count(b, counts_[b] + 1);
+	set_count(b, counts_.get(b) + 1);
 }
 
 void core_space_map::dec(block_address b) {
 	check(b);
-	if (counts_[b] == 0)
+	if (counts_.get(b) == 0)
 		throw count_underflow(b);
-	set_count(b, counts_[b] - 1);
+	set_count(b, counts_.get(b) - 1);
 }
 
 block_address core_space_map::new_block() {
 	for (block_address i = 0; i < counts_.size(); i++) {
 		block_address b = (cursor_ + i) % counts_.size();
-		if (counts_[b] == 0 && !freed_this_transaction_[b]) {
+		if (counts_.get(b) == 0 && !freed_this_transaction_[b]) {
 			set_count(b, 1);
 			cursor_ = b + 1;
 			return b;
@@ -71,7 +71,7 @@ block_address core_space_map::new_block() {
 }
 
 void core_space_map::extend(block_address extra) {
-	counts_.resize(counts_.size() + extra, 0);
+	counts_.resize(counts_.size() + extra);
 	freed_this_transaction_.resize(counts_.size(), false);
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "persistent-data/block.h"
+#include "persistent-data/count_array.h"
 
 #include <array>
 #include <cstdint>
@@ -98,7 +99,7 @@ public:
 private:
 	void check(block_address b) const;
 
-	std::vector<ref_count> counts_;
+	count_array counts_; // 4 bits a block: a writer's map of a 16 GiB device is 2 MiB
 	std::vector<bool> freed_this_transaction_;
 	block_address allocated_ = 0;
 	block_address cursor_ = 0;
