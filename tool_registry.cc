@@ -1,5 +1,6 @@
 #include "tool_registry.h"
 
+#include "caching/commands.h"
 #include "thin-provisioning/commands.h"
 
 namespace dmpd {

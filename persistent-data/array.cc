@@ -66,6 +66,22 @@ block_address array::create(transaction_manager &tm, uint32_t value_size, uint64
 	return b.finish();
 }
 
+block_address array::create(transaction_manager &tm, uint32_t value_size, uint64_t nr_entries,
+                            const std::function<void(uint64_t, uint8_t *)> &value) {
+	btree_builder b(tm, 8);
+	uint32_t per = array_entries_per_block(value_size);
+	std::vector<uint8_t> zero(value_size, 0);
+	for (uint64_t i = 0, first = 0; first < nr_entries; i++, first += per) {
+		uint32_t n = uint32_t(std::min<uint64_t>(per, nr_entries - first));
+		write_ref w = tm.new_block(array_block_validator());
+		init_array_block(w->data, value_size, n, zero.data());
+		for (uint32_t k = 0; k < n; k++)
+			value(first + k, w->data + ARRAY_BLOCK_HEADER + size_t(k) * value_size);
+		b.push_back64(i, w->location);
+	}
+	return b.finish();
+}
+
 void array::get(uint64_t index, uint8_t *out) const {
 	if (index >= nr_entries_)
 		throw std::out_of_range("array index " + std::to_string(index) + " out of range");

@@ -36,6 +36,10 @@ public:
 	// Writes an array of NR_ENTRIES copies of DEFAULT_VALUE.
 	static block_address create(transaction_manager &tm, uint32_t value_size, uint64_t nr_entries,
 	                            const uint8_t *default_value);
+	// Writes an array of NR_ENTRIES values, asking VALUE for each in index
+	// order (bulk writing: each array block is written once, full).
+	static block_address create(transaction_manager &tm, uint32_t value_size, uint64_t nr_entries,
+	                            const std::function<void(uint64_t index, uint8_t *out)> &value);
 
 	block_address root() const { return root_; }
 	uint64_t size() const { return nr_entries_; }

@@ -9,7 +9,7 @@
 #pragma once
 
 #include "persistent-data/block_io.h"
-#include "thin-provisioning/check_report.h"
+#include "base/check_report.h"
 #include "thin-provisioning/superblock.h"
 
 #include <map>
@@ -17,6 +17,8 @@
 #include <vector>
 
 namespace thin {
+
+using base::check_report;
 
 // What a metadata block holds, as found by the checker (for tools that
 // need to know: the damage generator, pack).

@@ -12,7 +12,7 @@
 #include "persistent-data/btree_walker.h"
 #include "persistent-data/checksum.h"
 #include "persistent-data/space_map_bitmap.h"
-#include "thin-provisioning/check_report.h"
+#include "base/check_report.h"
 #include "thin-provisioning/commands.h"
 #include "thin-provisioning/metadata_checker.h"
 #include "thin-provisioning/metadata_input.h"

@@ -61,6 +61,23 @@ TEST(Array, AgreesWithAModelThroughSetsResizesAndCommits) {
 	EXPECT_THROW(a.get64(model.size()), std::out_of_range);
 }
 
+TEST(Array, BulkCreateWritesEveryValueInItsPlace) {
+	in_memory m;
+	for (uint64_t n : {0ull, 1ull, 1018ull, 1019ull, 5000ull}) {
+		block_address root = array::create(m.tm, 4, n, [](uint64_t i, uint8_t *out) {
+			base::store_le32(out, uint32_t(i * 7 + 1));
+		});
+		m.commit();
+		array a(m.tm, root, 4, n);
+		uint64_t seen = 0;
+		a.for_each([&](uint64_t i, const uint8_t *v) {
+			EXPECT_EQ(base::load_le32(v), uint32_t(i * 7 + 1)) << i;
+			seen++;
+		});
+		EXPECT_EQ(seen, n);
+	}
+}
+
 TEST(Array, WalkReportsADamagedBlockAndKeepsTheRest) {
 	in_memory m;
 	uint8_t seven[4] = {7, 0, 0, 0};

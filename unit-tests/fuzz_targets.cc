@@ -4,7 +4,7 @@
 #include "persistent-data/block_io.h"
 #include "persistent-data/block_manager.h"
 #include "persistent-data/btree_node.h"
-#include "thin-provisioning/check_report.h"
+#include "base/check_report.h"
 #include "thin-provisioning/metadata_builder.h"
 #include "thin-provisioning/metadata_checker.h"
 #include "thin-provisioning/metadata_dump.h"

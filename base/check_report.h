@@ -6,7 +6,7 @@
 #include <iostream>
 #include <string>
 
-namespace thin {
+namespace base {
 
 class check_report {
 public:
@@ -51,4 +51,4 @@ private:
 	unsigned fatal_ = 0, non_fatal_ = 0;
 };
 
-} // namespace thin
+} // namespace base

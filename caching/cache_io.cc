@@ -1,0 +1,23 @@
+#include "caching/cache_io.h"
+
+#include "base/error.h"
+
+namespace caching {
+
+std::unique_ptr<pdata::file_block_io> open_cache_metadata(const std::string &path, const std::string &too_small) {
+	auto io = std::make_unique<pdata::file_block_io>(path, base::access_mode::read_only);
+	if (io->nr_blocks() == 0)
+		throw base::error(too_small);
+	return io;
+}
+
+superblock read_cache_superblock(pdata::block_io &io) {
+	std::vector<uint8_t> b(pdata::BLOCK_SIZE);
+	io.read(0, 1, b.data());
+	auto p = superblock_problems(b.data(), io.nr_blocks());
+	if (!p.empty())
+		throw base::error(io.name() + ": " + p.front());
+	return decode_superblock(b.data());
+}
+
+} // namespace caching
