@@ -1,6 +1,8 @@
 #include "unit-tests/fuzz_targets.h"
 
 #include "base/error.h"
+#include "caching/metadata_checker.h"
+#include "caching/metadata_dump.h"
 #include "persistent-data/block_io.h"
 #include "persistent-data/block_manager.h"
 #include "persistent-data/btree_node.h"
@@ -111,7 +113,48 @@ void thin_xml(const uint8_t *data, size_t size) {
 	::close(fd);
 }
 
+namespace {
+class null_cache_emitter : public caching::emitter {
+public:
+	void begin_superblock(const caching::cache_info &) override {}
+	void end_superblock() override {}
+	void begin_mappings() override {}
+	void end_mappings() override {}
+	void mapping(uint64_t, uint64_t, bool) override {}
+	void begin_hints() override {}
+	void end_hints() override {}
+	void hint(uint64_t, const std::vector<uint8_t> &) override {}
+	void begin_discards() override {}
+	void end_discards() override {}
+	void discard(uint64_t, uint64_t) override {}
+};
+} // namespace
+
+void cache_image(const uint8_t *data, size_t size) {
+	size_t blocks = std::clamp<size_t>((size + pdata::BLOCK_SIZE - 1) / pdata::BLOCK_SIZE, 1, MAX_IMAGE_BLOCKS);
+	std::vector<uint8_t> bytes(blocks * pdata::BLOCK_SIZE, 0);
+	std::memcpy(bytes.data(), data, std::min(size, bytes.size()));
+	pdata::memory_block_io io(std::move(bytes));
+	try {
+		base::check_report quiet(true);
+		caching::check_cache_metadata(io, {}, quiet);
+		std::vector<uint8_t> b(pdata::BLOCK_SIZE);
+		io.read(0, 1, b.data());
+		if (!caching::superblock_problems(b.data(), io.nr_blocks()).empty())
+			return;
+		auto sb = caching::decode_superblock(b.data());
+		if (sb.cache_blocks > 1u << 20 || sb.discard_nr_blocks > 1u << 24)
+			return; // bounded by the image size, as the tools bound it by the device
+		pdata::block_manager bm(io, 64);
+		null_cache_emitter out;
+		caching::dump_cache(bm, sb, out);
+	} catch (const base::error &) {
+	}
+}
+
 target by_name(const std::string &name) {
+	if (name == "cache_image")
+		return cache_image;
 	if (name == "superblock_decoder")
 		return superblock_decoder;
 	if (name == "btree_node_decoder")

@@ -20,6 +20,8 @@ void btree_node_decoder(const uint8_t *data, size_t size);
 void thin_image(const uint8_t *data, size_t size);
 // The bytes as thin_restore's XML input, restored into a memory device.
 void thin_xml(const uint8_t *data, size_t size);
+// The bytes as dm-cache metadata: cache_check, then cache_dump --repair.
+void cache_image(const uint8_t *data, size_t size);
 
 // By name (the directory names under fuzz-regressions/); nullptr if unknown.
 using target = void (*)(const uint8_t *, size_t);
