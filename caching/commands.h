@@ -7,6 +7,7 @@ int cache_dump_main(int argc, char **argv);
 int cache_restore_main(int argc, char **argv);
 int cache_repair_main(int argc, char **argv);
 int cache_metadata_size_main(int argc, char **argv);
+int cache_writeback_main(int argc, char **argv);
 } // namespace caching
 
 using caching::cache_check_main;
@@ -14,3 +15,4 @@ using caching::cache_dump_main;
 using caching::cache_metadata_size_main;
 using caching::cache_repair_main;
 using caching::cache_restore_main;
+using caching::cache_writeback_main;

@@ -199,3 +199,49 @@ TEST_F(Cache, MetadataSizeAsTheReference) {
 }
 
 } // namespace
+
+namespace {
+
+// The kernel fixture's cache, written back offline: the origin must then
+// hold what the cache presented (the manifest's sha256 of the cache device
+// as the kernel showed it), and the metadata must say nothing is dirty.
+TEST(CacheWriteback, OriginHoldsWhatTheCachePresented) {
+	ft::scratch dir;
+	std::string meta = dir.path("meta.img"), fast = dir.path("fast.img"), origin = dir.path("origin.img");
+	ft::gunzip(ft::fixture("kernel/cache-basic/meta.img.gz"), meta);
+	ft::gunzip(ft::fixture("kernel/cache-basic/cdev.img.gz"), fast);
+	ft::gunzip(ft::fixture("kernel/cache-basic/origin.img.gz"), origin);
+	const std::string presented = "fa7f24fa600827aefe5f87d7d3abe8e6b1cf65460de63e33bb6934f37e332206";
+	auto sha = [&] { return ft::run({"sha256sum", origin}).out.substr(0, 64); };
+	ASSERT_NE(sha(), presented) << "the origin already holds the dirty data";
+
+	// Without a metadata update: the data moves, the metadata stays.
+	std::string meta_before = ft::read_file(meta);
+	auto r = ft::run({ft::tool("cache_writeback"), "--no-metadata-update", "--metadata-device", meta,
+	                  "--origin-device", origin, "--fast-device", fast});
+	ASSERT_EQ(r.status, 0) << r.err;
+	EXPECT_NE(r.err.find("wrote back 96 of 96 dirty blocks"), std::string::npos) << r.err;
+	EXPECT_EQ(sha(), presented);
+	EXPECT_TRUE(ft::read_file(meta) == meta_before);
+
+	r = ft::run({ft::tool("cache_writeback"), "--metadata-device", meta, "--origin-device", origin, "--fast-device",
+	             fast});
+	ASSERT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(sha(), presented);
+	auto dump = ft::run({ft::tool("cache_dump"), meta});
+	EXPECT_EQ(dump.out.find("dirty=\"true\""), std::string::npos);
+	std::string expected = ft::read_file(ft::fixture("kernel/cache-basic/expected/cache_dump.xml"));
+	EXPECT_EQ(std::count(dump.out.begin(), dump.out.end(), '\n'), std::count(expected.begin(), expected.end(), '\n'));
+	EXPECT_EQ(ft::run({ft::tool("cache_check"), meta}).status, 0);
+	EXPECT_EQ(ft::run({ft::reference("cache_check"), meta}).status, 0);
+	// A second run finds nothing to do.
+	r = ft::run({ft::tool("cache_writeback"), "--metadata-device", meta, "--origin-device", origin, "--fast-device",
+	             fast});
+	EXPECT_NE(r.err.find("wrote back 0 of 0 dirty blocks"), std::string::npos) << r.err;
+
+	auto missing = ft::run({ft::tool("cache_writeback"), "--origin-device", origin, "--fast-device", fast});
+	EXPECT_EQ(missing.status, 1);
+	EXPECT_EQ(missing.err.rfind("No metadata device provided.", 0), 0u) << missing.err;
+}
+
+} // namespace
