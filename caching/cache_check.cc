@@ -20,6 +20,7 @@ const char USAGE[] = "Usage: cache_check [options] {device|file}\n"
                      "  {-h|--help}\n"
                      "  {-V|--version}\n"
                      "  {--clear-needs-check-flag}\n"
+                     "  {--auto-repair}\n"
                      "  {--super-block-only}\n"
                      "  {--skip-mappings}\n"
                      "  {--skip-hints}\n"
@@ -45,6 +46,7 @@ int cache_check_main(int argc, char **argv) {
 		("skip-hints", "")
 		("skip-discards", "")
 		("clear-needs-check-flag", "")
+		("auto-repair", "")
 		("ignore-non-fatal-errors", "")
 		("input", po::value<std::string>(), "");
 	po::positional_options_description pos;
@@ -72,22 +74,26 @@ int cache_check_main(int argc, char **argv) {
 		return stop(quiet, e.what());
 	}
 	base::check_report report(quiet);
+	bool reduced = co.super_block_only || co.skip_mappings || co.skip_hints || co.skip_discards;
+	if (vm.count("auto-repair") && reduced)
+		return base::usage_error(cli, "cannot perform fix without a full examination");
 	check_outcome out = check_cache_metadata(*io, co, report);
 	if (!out.superblock_ok)
 		return 1;
 	bool fatal = report.fatal_count() > 0;
 	bool non_fatal = report.non_fatal_count() > 0 && !vm.count("ignore-non-fatal-errors");
-	if (vm.count("clear-needs-check-flag") && !fatal && out.needs_check) {
-		// Only the flag changes: the superblock is rewritten in place.
+	// --clear-needs-check-flag and --auto-repair mend leaks too (as the
+	// newer line does: a leak must not keep a cache from starting), and
+	// only after a check without fatal errors.
+	bool clear = vm.count("clear-needs-check-flag"), repair = vm.count("auto-repair");
+	if ((clear || repair) && !fatal) {
 		io.reset();
-		pdata::file_block_io rw(input, base::access_mode::read_write);
-		std::vector<uint8_t> b(pdata::BLOCK_SIZE);
-		rw.read(0, 1, b.data());
-		superblock sb = decode_superblock(b.data());
-		sb.flags &= ~NEEDS_CHECK;
-		encode_superblock(sb, b.data());
-		rw.write(0, 1, b.data());
-		rw.flush();
+		bool leaks = !out.leaks.empty() && out.space_map_checked;
+		if (mend_cache_metadata(input, out, true) && leaks) {
+			if (!quiet)
+				std::cerr << "fixed metadata leaks\n";
+			non_fatal = report.non_fatal_count() > out.leaks.size() && !vm.count("ignore-non-fatal-errors");
+		}
 	}
 	return fatal || non_fatal ? 1 : 0;
 }

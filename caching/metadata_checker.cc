@@ -6,6 +6,8 @@
 #include "persistent-data/array.h"
 #include "persistent-data/bitset.h"
 #include "persistent-data/metadata_sm_check.h"
+#include "persistent-data/space_map_metadata.h"
+#include "persistent-data/transaction_manager.h"
 
 #include <unordered_map>
 
@@ -43,16 +45,21 @@ check_outcome check_cache_metadata(pdata::block_io &io, const check_options &opt
 	if (!opts.skip_mappings) {
 		report.stage("examining mapping array");
 		std::unordered_map<uint64_t, uint64_t> origin_owner;
+		auto where = pdata::array_block_locations(bm, sb.mapping_root);
+		auto in_block = [&](uint64_t cb) {
+			auto it = where.find(cb / pdata::array_entries_per_block(8));
+			return it == where.end() ? std::string() : " (array block " + std::to_string(it->second) + ")";
+		};
 		pdata::walk_array(
 		    bm, sb.mapping_root, 8, sb.cache_blocks,
 		    [&](uint64_t cb, const uint8_t *v) {
 			    uint64_t m = base::load_le64(v), flags = mapping_flags(m);
 			    if (flags & ~(M_VALID | M_DIRTY))
 				    report.fatal("invalid mapping: cache block " + std::to_string(cb) + " has unknown flags " +
-				                 std::to_string(flags));
+				                 std::to_string(flags) + in_block(cb));
 			    else if (sb.version >= 2 && (flags & M_DIRTY))
 				    report.fatal("invalid mapping: cache block " + std::to_string(cb) +
-				                 " has the dirty flag, which format 2 keeps in the dirty bitset");
+				                 " has the dirty flag, which format 2 keeps in the dirty bitset" + in_block(cb));
 			    else if (!(flags & M_VALID) && m)
 				    report.non_fatal("cache block " + std::to_string(cb) + " is unmapped but not zero");
 			    if (flags & M_VALID) {
@@ -60,7 +67,7 @@ check_outcome check_cache_metadata(pdata::block_io &io, const check_options &opt
 				    if (!fresh)
 					    report.fatal("invalid mapping: origin block " + std::to_string(mapping_origin(m)) +
 					                 " is cached by blocks " + std::to_string(it->second) + " and " +
-					                 std::to_string(cb));
+					                 std::to_string(cb) + in_block(cb));
 			    }
 		    },
 		    [&](const pdata::array_damage &d) { report.fatal("missing mappings: " + lost(d)); });
@@ -110,16 +117,49 @@ check_outcome check_cache_metadata(pdata::block_io &io, const check_options &opt
 		auto rep = pdata::check_metadata_space_map(bm, sb.metadata_sm(), refs);
 		for (const auto &p : rep.problems)
 			report.fatal(p);
+		out.space_map_checked = rep.problems.empty();
 		for (const auto &m : rep.mismatches) {
 			std::string line = "metadata block " + std::to_string(m.block) + ": stored count " +
 			                   std::to_string(m.stored) + ", referenced " + std::to_string(m.expected) + " times";
 			if (m.stored < m.expected)
 				report.fatal(line + " \u2014 a decrement would drop below zero");
-			else
+			else {
 				report.non_fatal(line + " (leaked)");
+				out.leaks.push_back(m);
+			}
 		}
 	}
 	return out;
+}
+
+bool mend_cache_metadata(const std::string &path, const check_outcome &found, bool clear_needs_check) {
+	bool mend_leaks = found.space_map_checked && !found.leaks.empty();
+	bool clear = clear_needs_check && found.needs_check;
+	if (!mend_leaks && !clear)
+		return false;
+	pdata::file_block_io io(path, base::access_mode::read_write);
+	std::vector<uint8_t> block(pdata::BLOCK_SIZE);
+	io.read(0, 1, block.data());
+	superblock sb = decode_superblock(block.data());
+	if (clear)
+		sb.flags &= ~NEEDS_CHECK;
+	if (!mend_leaks) {
+		// Only the flag: the superblock is rewritten in place.
+		encode_superblock(sb, block.data());
+		io.write(0, 1, block.data());
+		io.flush();
+		return true;
+	}
+	pdata::block_manager bm(io, 256);
+	pdata::transaction_manager tm(bm);
+	auto msm = pdata::metadata_space_map::open(tm, sb.metadata_space_map_root.data());
+	for (const auto &l : found.leaks)
+		msm->set_count(l.block, l.expected);
+	msm->commit();
+	std::copy(msm->root().begin(), msm->root().end(), sb.metadata_space_map_root.begin());
+	encode_superblock(sb, block.data());
+	tm.commit(block.data());
+	return true;
 }
 
 } // namespace caching

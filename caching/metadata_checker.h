@@ -6,6 +6,10 @@
 
 #include "persistent-data/block_io.h"
 #include "base/check_report.h"
+#include "persistent-data/metadata_sm_check.h"
+
+#include <string>
+#include <vector>
 
 namespace caching {
 
@@ -16,7 +20,14 @@ struct check_options {
 struct check_outcome {
 	bool superblock_ok = false;
 	bool needs_check = false;
+	bool space_map_checked = false;
+	std::vector<pdata::sm_count_mismatch> leaks; // stored above the real count
 };
+
+// Sets every leaked block's stored count to its real count and, with
+// CLEAR_NEEDS_CHECK, clears the flag: one metadata transaction on PATH,
+// superblock last.  Returns whether anything was written.
+bool mend_cache_metadata(const std::string &path, const check_outcome &found, bool clear_needs_check);
 
 check_outcome check_cache_metadata(pdata::block_io &io, const check_options &opts, base::check_report &report);
 

@@ -193,6 +193,19 @@ void array::for_each(const std::function<void(uint64_t, const uint8_t *)> &fn) c
 	});
 }
 
+std::map<uint64_t, block_address> array_block_locations(block_manager &bm, block_address root) {
+	struct collector : btree_visitor {
+		std::map<uint64_t, block_address> out;
+		void visit_leaf(const node_context &, node_ref n) override {
+			for (uint32_t i = 0; i < n.nr_entries(); i++)
+				out[n.key(i)] = n.value64(i);
+		}
+		void damage(const btree_damage &) override {}
+	} c;
+	walk_btree(bm, root, {8, false}, c);
+	return c.out;
+}
+
 void walk_array(block_manager &bm, block_address root, uint32_t value_size, uint64_t nr_entries,
                 const std::function<void(uint64_t, const uint8_t *)> &value,
                 const std::function<void(const array_damage &)> &damage) {

@@ -16,6 +16,7 @@
 #include "persistent-data/transaction_manager.h"
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +78,11 @@ struct array_damage {
 	block_address block;
 	std::string reason;
 };
+
+// Where each array block of the array at ROOT lives (array-block index ->
+// block), as far as the index btree can be read: for naming the block that
+// holds a bad value.
+std::map<uint64_t, block_address> array_block_locations(block_manager &bm, block_address root);
 
 void walk_array(block_manager &bm, block_address root, uint32_t value_size, uint64_t nr_entries,
                 const std::function<void(uint64_t index, const uint8_t *value)> &value,
