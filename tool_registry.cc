@@ -1,6 +1,7 @@
 #include "tool_registry.h"
 
 #include "caching/commands.h"
+#include "era/commands.h"
 #include "thin-provisioning/commands.h"
 
 namespace dmpd {

@@ -1,0 +1,17 @@
+// Opening era metadata for the era tools.
+#pragma once
+
+#include "era/superblock.h"
+#include "persistent-data/block_io.h"
+
+#include <memory>
+#include <string>
+
+namespace era {
+
+std::unique_ptr<pdata::file_block_io> open_era_metadata(const std::string &path, const std::string &too_small);
+// The superblock at LOCATION (0, or a metadata snapshot's copy); base::error
+// naming the device and the first problem.
+superblock read_era_superblock(pdata::block_io &io, block_address location = 0);
+
+} // namespace era

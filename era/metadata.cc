@@ -1,0 +1,116 @@
+#include "era/metadata.h"
+
+#include "base/endian.h"
+#include "persistent-data/array.h"
+#include "persistent-data/bitset.h"
+#include "persistent-data/btree_walker.h"
+
+#include <algorithm>
+
+namespace era {
+namespace {
+
+std::string describe(const char *what, const pdata::array_damage &d) {
+	return std::string(what) + ": " + d.reason + " (block " + std::to_string(d.block) + ")";
+}
+
+} // namespace
+
+std::vector<writeset_entry> writesets_of(pdata::block_manager &bm, const superblock &sb, bool live,
+                                         std::vector<std::string> &damage) {
+	class visitor : public pdata::btree_visitor {
+	public:
+		explicit visitor(std::vector<std::string> &d) : damage_(d) {}
+		void visit_leaf(const pdata::node_context &, pdata::node_ref n) override {
+			for (uint32_t i = 0; i < n.nr_entries(); i++)
+				out.push_back({uint32_t(n.key(i)), decode_writeset(n.value(i))});
+		}
+		void damage(const pdata::btree_damage &d) override {
+			if (d.fatal)
+				damage_.push_back("writeset tree: " + d.reason + " (block " + std::to_string(d.block) + ")");
+		}
+		std::vector<writeset_entry> out;
+
+	private:
+		std::vector<std::string> &damage_;
+	} v(damage);
+	pdata::walk_btree(bm, sb.writeset_tree_root, {WRITESET_SIZE, false}, v);
+	if (live && sb.current_writeset_root)
+		v.out.push_back({sb.current_era, {sb.current_writeset_bits, sb.current_writeset_root}});
+	return v.out;
+}
+
+std::vector<bool> writeset_bits(pdata::block_manager &bm, const writeset &ws, std::vector<std::string> &damage) {
+	std::vector<bool> bits(ws.nr_bits, false);
+	pdata::walk_array(
+	    bm, ws.root, 8, pdata::bitset_words(ws.nr_bits),
+	    [&](uint64_t w, const uint8_t *v) {
+		    uint64_t word = base::load_le64(v);
+		    for (unsigned k = 0; k < 64 && w * 64 + k < ws.nr_bits; k++)
+			    if (word >> k & 1)
+				    bits[w * 64 + k] = true;
+	    },
+	    [&](const pdata::array_damage &d) { damage.push_back(describe("writeset bitset", d)); });
+	return bits;
+}
+
+std::vector<uint32_t> era_array_of(pdata::block_manager &bm, const superblock &sb, std::vector<std::string> &damage) {
+	std::vector<uint32_t> eras(sb.nr_blocks, 0);
+	pdata::walk_array(
+	    bm, sb.era_array_root, 4, sb.nr_blocks, [&](uint64_t b, const uint8_t *v) { eras[b] = base::load_le32(v); },
+	    [&](const pdata::array_damage &d) { damage.push_back(describe("era array", d)); });
+	return eras;
+}
+
+void dump_era(pdata::block_manager &bm, const superblock &sb, bool logical, bool live, emitter &out,
+              std::vector<std::string> &damage) {
+	era_info info;
+	size_t n = 0;
+	while (n < sb.uuid.size() && sb.uuid[n])
+		n++;
+	info.uuid.assign(reinterpret_cast<const char *>(sb.uuid.data()), n);
+	info.block_size = sb.data_block_size;
+	info.nr_blocks = sb.nr_blocks;
+	info.current_era = sb.current_era;
+	out.begin_superblock(info);
+	auto sets = writesets_of(bm, sb, live, damage);
+	auto eras = era_array_of(bm, sb, damage);
+	for (const auto &s : sets) {
+		auto bits = writeset_bits(bm, s.ws, damage);
+		if (logical) {
+			// A block keeps the newer of its array era and the writeset's.
+			for (uint32_t b = 0; b < bits.size() && b < eras.size(); b++)
+				if (bits[b])
+					eras[b] = std::max(eras[b], s.era);
+			continue;
+		}
+		out.begin_writeset(s.era, s.ws.nr_bits);
+		for (uint32_t b = 0; b < bits.size(); b++)
+			out.writeset_bit(b, bits[b]);
+		out.end_writeset();
+	}
+	out.begin_era_array();
+	for (uint32_t b = 0; b < eras.size(); b++)
+		out.era(b, eras[b]);
+	out.end_era_array();
+	out.end_superblock();
+}
+
+std::vector<bool> written_since(pdata::block_manager &bm, const superblock &sb, uint32_t since, bool live,
+                                std::vector<std::string> &damage) {
+	auto eras = era_array_of(bm, sb, damage);
+	std::vector<bool> out(eras.size(), false);
+	for (size_t b = 0; b < eras.size(); b++)
+		out[b] = eras[b] >= since;
+	for (const auto &s : writesets_of(bm, sb, live, damage)) {
+		if (s.era < since)
+			continue;
+		auto bits = writeset_bits(bm, s.ws, damage);
+		for (size_t b = 0; b < bits.size() && b < out.size(); b++)
+			if (bits[b])
+				out[b] = true;
+	}
+	return out;
+}
+
+} // namespace era
