@@ -2,6 +2,7 @@
 
 #include "caching/commands.h"
 #include "era/commands.h"
+#include "snapshot/commands.h"
 #include "thin-provisioning/commands.h"
 
 namespace dmpd {

@@ -9,7 +9,7 @@
 set -eu
 bin=$1
 cache=${DMPD_BENCH_DIR:-/var/tmp/dmpd-bench}
-sizes=${BENCH_SIZES:-"100k 2M 20M snap300"}
+sizes=${BENCH_SIZES-"100k 2M 20M snap300"}
 runs=${RUNS:-5}
 mkdir -p "$cache"
 PATH="$bin:$PATH"
@@ -89,11 +89,42 @@ cache_image() {
 	echo "$img"
 }
 
-for size in ${CACHE_SIZES:-"1M 10M"}; do
-	case $size in 1M) n=1000000 ;; 10M) n=10000000 ;; *) n=$size ;; esac
+for size in ${CACHE_SIZES-"1M 10M"}; do
+	case $size in 1M) n=1000000 ;; 10M) n=10000000 ;; *[!0-9]* | "") echo "bad cache size '$size'" >&2; exit 1 ;; *) n=$size ;; esac
 	img=$(cache_image "$n")
 	row cache_check "$size" "$bin/cache_check" -q "$img"
 	row cache_dump "$size" "$bin/cache_dump" -o /dev/null "$img"
+done
+
+# era_image <blocks>: era metadata with 8 archived writesets.
+era_image() {
+	img=$cache/era-$1.img
+	if [ ! -s "$img.done" ]; then
+		echo "generating era metadata of $1 blocks in $cache ..." >&2
+		awk -v n="$1" 'BEGIN {
+			printf "<superblock uuid=\"\" block_size=\"128\" nr_blocks=\"%d\" current_era=\"10\">\n", n
+			for (e = 2; e < 10; e++) {
+				printf "  <writeset era=\"%d\" nr_bits=\"%d\">\n", e, n
+				for (i = 0; i < n; i++) printf "    <bit block=\"%d\" value=\"%s\"/>\n", i, ((i * 7 + e) % 13 == 0) ? "true" : "false"
+				printf "  </writeset>\n"
+			}
+			printf "  <era_array>\n"
+			for (i = 0; i < n; i++) printf "    <era block=\"%d\" era=\"%d\"/>\n", i, i % 2
+			printf "  </era_array>\n</superblock>\n"
+		}' > "$img.xml"
+		rm -f "$img"
+		truncate -s 1G "$img"
+		era_restore -q -i "$img.xml" -o "$img"
+		echo ok > "$img.done"
+	fi
+	echo "$img"
+}
+
+for size in ${ERA_SIZES-"1M"}; do
+	case $size in 1M) n=1000000 ;; *[!0-9]* | "") echo "bad era size '$size'" >&2; exit 1 ;; *) n=$size ;; esac
+	img=$(era_image "$n")
+	row era_check "$size" "$bin/era_check" -q "$img"
+	row era_invalidate "$size" "$bin/era_invalidate" --written-since 5 -o /dev/null "$img"
 done
 
 for size in $sizes; do

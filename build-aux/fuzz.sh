@@ -28,10 +28,11 @@ seed_images() {
 }
 
 status=0
-for t in superblock_decoder btree_node_decoder thin_image thin_xml cache_image; do
+for t in superblock_decoder btree_node_decoder thin_image thin_xml cache_image era_image snap_store; do
 	corpus=$work/$t
 	mkdir -p "$corpus"
 	case $t in thin_image | thin_xml) seed_images "$corpus" ;; esac
+	[ "$t" = era_image ] && [ ! -e "$corpus/kernel" ] && gzip -dc "$here/functional-tests/fixtures/kernel/era-basic/meta.img.gz" | head -c 262144 > "$corpus/kernel"
 	[ "$t" = cache_image ] && [ ! -e "$corpus/kernel" ] && gzip -dc "$here/functional-tests/fixtures/kernel/cache-basic/meta.img.gz" | head -c 262144 > "$corpus/kernel"
 	echo "== $t: ${time}s"
 	if ! "$fuzzbin/fuzz-$t" -max_total_time="$time" -max_len=262144 -rss_limit_mb=4096 \

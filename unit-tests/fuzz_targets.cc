@@ -3,6 +3,9 @@
 #include "base/error.h"
 #include "caching/metadata_checker.h"
 #include "caching/metadata_dump.h"
+#include "era/metadata.h"
+#include "snapshot/store.h"
+#include "era/metadata_checker.h"
 #include "persistent-data/block_io.h"
 #include "persistent-data/block_manager.h"
 #include "persistent-data/btree_node.h"
@@ -152,7 +155,62 @@ void cache_image(const uint8_t *data, size_t size) {
 	}
 }
 
+namespace {
+class null_era_emitter : public era::emitter {
+public:
+	void begin_superblock(const era::era_info &) override {}
+	void end_superblock() override {}
+	void begin_writeset(uint32_t, uint32_t) override {}
+	void writeset_bit(uint32_t, bool) override {}
+	void end_writeset() override {}
+	void begin_era_array() override {}
+	void era(uint32_t, uint32_t) override {}
+	void end_era_array() override {}
+};
+} // namespace
+
+void era_image(const uint8_t *data, size_t size) {
+	size_t blocks = std::clamp<size_t>((size + pdata::BLOCK_SIZE - 1) / pdata::BLOCK_SIZE, 1, MAX_IMAGE_BLOCKS);
+	std::vector<uint8_t> bytes(blocks * pdata::BLOCK_SIZE, 0);
+	std::memcpy(bytes.data(), data, std::min(size, bytes.size()));
+	pdata::memory_block_io io(std::move(bytes));
+	try {
+		base::check_report quiet(true);
+		era::check_era_metadata(io, {}, quiet);
+		std::vector<uint8_t> b(pdata::BLOCK_SIZE);
+		io.read(0, 1, b.data());
+		if (!era::superblock_problems(b.data(), 0, io.nr_blocks()).empty())
+			return;
+		auto sb = era::decode_superblock(b.data());
+		if (sb.nr_blocks > 1u << 20)
+			return; // bounded by the image size, as the tools bound it by the device
+		pdata::block_manager bm(io, 64);
+		null_era_emitter out;
+		std::vector<std::string> damage;
+		era::dump_era(bm, sb, true, true, out, damage);
+		era::written_since(bm, sb, 2, true, damage);
+	} catch (const base::error &) {
+	}
+}
+
+void snap_store(const uint8_t *data, size_t size) {
+	int fd = ::memfd_create("fuzz.cow", MFD_CLOEXEC);
+	if (fd < 0)
+		return;
+	base::file_handle cow(fd, "fuzz.cow");
+	if (size && ::write(fd, data, size) != ssize_t(size))
+		return;
+	try {
+		snapshot::read_store(cow, uint64_t(1) << 20);
+	} catch (const base::error &) {
+	}
+}
+
 target by_name(const std::string &name) {
+	if (name == "snap_store")
+		return snap_store;
+	if (name == "era_image")
+		return era_image;
 	if (name == "cache_image")
 		return cache_image;
 	if (name == "superblock_decoder")

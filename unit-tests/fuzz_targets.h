@@ -22,6 +22,10 @@ void thin_image(const uint8_t *data, size_t size);
 void thin_xml(const uint8_t *data, size_t size);
 // The bytes as dm-cache metadata: cache_check, then cache_dump --repair.
 void cache_image(const uint8_t *data, size_t size);
+// The bytes as dm-era metadata: era_check, era_dump and era_invalidate.
+void era_image(const uint8_t *data, size_t size);
+// The bytes as a COW device holding a dm-snapshot exception store.
+void snap_store(const uint8_t *data, size_t size);
 
 // By name (the directory names under fuzz-regressions/); nullptr if unknown.
 using target = void (*)(const uint8_t *, size_t);
