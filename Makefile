@@ -6,6 +6,7 @@
 #   make bench           benchmarks against the reference tools
 #   make fuzz            libFuzzer targets (clang), FUZZ_TIME seconds each
 #   make install         PREFIX=/usr/local DESTDIR= SBINDIR=$(PREFIX)/sbin
+#   make deb             a Debian package replacing thin-provisioning-tools
 #   make STATIC=1        a fully static binary
 #   make SANITIZE=1 BUILD=asan unit-test    unit tests under ASan+UBSan
 #   make clean
@@ -66,8 +67,10 @@ TEST_DEPS_OK := $(OBJDIR)/.deps-test
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+DRACUTDIR ?= $(PREFIX)/lib/dracut
 
-.PHONY: all test unit-test functional-test demo bench fuzz fuzz-build install uninstall clean links
+.PHONY: all test unit-test functional-test demo bench fuzz fuzz-build install install-files deb uninstall clean links
 .DELETE_ON_ERROR:
 
 all: links
@@ -136,21 +139,38 @@ fuzz: links
 bench: links
 	build-aux/bench.sh $(abspath $(BINDIR))
 
-install: links
+# The files a system install carries, from the binary in BINDIR_IN.
+BINDIR_IN ?= $(BINDIR)
+install-files:
 	install -d $(DESTDIR)$(SBINDIR)
-	install -m 755 $(PDATA) $(DESTDIR)$(SBINDIR)/pdata_tools
-	@for t in $$($(PDATA) --list); do ln -sf pdata_tools $(DESTDIR)$(SBINDIR)/$$t; done
-	@if ls man8/*.8 >/dev/null 2>&1; then \
-		install -d $(DESTDIR)$(MANDIR)/man8; \
-		install -m 644 man8/*.8 $(DESTDIR)$(MANDIR)/man8/; \
-	fi
+	install -m 755 $(BINDIR_IN)/pdata_tools $(DESTDIR)$(SBINDIR)/pdata_tools
+	@for t in $$($(BINDIR_IN)/pdata_tools --list); do ln -sf pdata_tools $(DESTDIR)$(SBINDIR)/$$t; done
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 644 man8/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(DATADIR)/bash-completion/completions
+	install -m 644 contrib/bash-completion/dmpd $(DESTDIR)$(DATADIR)/bash-completion/completions/dmpd
+	@for t in $$($(BINDIR_IN)/pdata_tools --list); do ln -sf dmpd $(DESTDIR)$(DATADIR)/bash-completion/completions/$$t; done
+	install -d $(DESTDIR)$(DATADIR)/initramfs-tools/hooks
+	install -m 755 contrib/initramfs-tools/hooks/dmpd $(DESTDIR)$(DATADIR)/initramfs-tools/hooks/dmpd
+	install -d $(DESTDIR)$(DRACUTDIR)/modules.d/90dmpd
+	install -m 755 contrib/dracut/90dmpd/module-setup.sh $(DESTDIR)$(DRACUTDIR)/modules.d/90dmpd/module-setup.sh
+
+install: links
+	$(MAKE) --no-print-directory install-files
+
+deb: links
+	build-aux/make-deb.sh $(abspath $(BINDIR)) $(abspath $(BUILD))/deb
 
 uninstall:
 	@if [ -x $(DESTDIR)$(SBINDIR)/pdata_tools ]; then \
 		for t in $$($(DESTDIR)$(SBINDIR)/pdata_tools --list); do \
-			rm -f $(DESTDIR)$(SBINDIR)/$$t $(DESTDIR)$(MANDIR)/man8/$$t.8; done; \
+			rm -f $(DESTDIR)$(SBINDIR)/$$t $(DESTDIR)$(MANDIR)/man8/$$t.8 \
+			      $(DESTDIR)$(DATADIR)/bash-completion/completions/$$t; done; \
 	fi
-	rm -f $(DESTDIR)$(SBINDIR)/pdata_tools
+	rm -f $(DESTDIR)$(SBINDIR)/pdata_tools $(DESTDIR)$(DATADIR)/bash-completion/completions/dmpd \
+	      $(DESTDIR)$(DATADIR)/initramfs-tools/hooks/dmpd $(DESTDIR)$(MANDIR)/man8/thin_metadata_unpack.8 \
+	      $(DESTDIR)$(MANDIR)/man8/snap_restore.8
+	rm -rf $(DESTDIR)$(DRACUTDIR)/modules.d/90dmpd
 
 clean:
 	rm -rf obj bin asan static fuzz
