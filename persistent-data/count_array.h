@@ -1,6 +1,6 @@
 // Reference counts for every block of a device, held compactly in memory:
-// four bits per block (two blocks a byte), with the counts of 15 and above
-// in a side table.  Used by writers that build metadata from scratch
+// four bits per block (two blocks a byte), in pages allocated as they are
+// first written, with the counts of 15 and above in a side table.  Used by writers that build metadata from scratch
 // (restore, repair) and by the checker that recounts everything.
 //
 // Why four bits: in pools with snapshots many data blocks are held by
@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -26,11 +27,12 @@ public:
 
 	uint64_t size() const { return size_; }
 	void resize(uint64_t nr_blocks) {
-		nibbles_.resize((nr_blocks + 1) / 2, 0);
+		pages_.resize((nr_blocks + PAGE_BLOCKS - 1) / PAGE_BLOCKS);
 		if (nr_blocks < size_) {
-			// Forget what lies past the new end (and the half byte beyond).
-			if (nr_blocks % 2)
-				nibbles_.back() &= 0x0f;
+			// Forget what lies past the new end in its last page.
+			uint64_t page_end = std::min(size_, (nr_blocks + PAGE_BLOCKS - 1) / PAGE_BLOCKS * PAGE_BLOCKS);
+			for (uint64_t b = nr_blocks; b < page_end; b++)
+				set_small(b, 0);
 			for (auto it = big_.begin(); it != big_.end();)
 				it = it->first >= nr_blocks ? big_.erase(it) : std::next(it);
 		}
@@ -76,8 +78,7 @@ public:
 		uint64_t word = 0;
 		uint64_t n = first >= size_ ? 0 : std::min<uint64_t>(32, size_ - first);
 		for (uint64_t i = 0; i < n; i++) {
-			uint64_t b = first + i;
-			uint64_t c = (nibbles_[b / 2] >> (4 * (b % 2))) & 0x0f;
+			uint64_t c = raw(first + i);
 			c = c > 3 ? 3 : c;
 			word |= ((c >> 1) | ((c & 1) << 1)) << (2 * i);
 		}
@@ -87,20 +88,39 @@ public:
 	// Number of blocks with a non-zero count.
 	uint64_t nr_allocated() const {
 		uint64_t n = 0;
-		for (uint8_t byte : nibbles_)
-			n += (byte & 0x0f) != 0 ? 1 : 0, n += (byte >> 4) != 0 ? 1 : 0;
+		for (const auto &p : pages_)
+			if (p)
+				for (uint8_t byte : *p)
+					n += (byte & 0x0f) != 0 ? 1 : 0, n += (byte >> 4) != 0 ? 1 : 0;
 		return n;
 	}
 
 private:
 	static constexpr uint32_t BIG = 15;
+	// Counts live in pages of 64Ki blocks, allocated on first write: a map of
+	// a huge, mostly unused device (a pool's data device, or what a hostile
+	// input claims) costs only the pages in use.
+	static constexpr uint64_t PAGE_BLOCKS = 1 << 16;
+	using page = std::vector<uint8_t>; // PAGE_BLOCKS / 2 bytes, two counts a byte
+
+	const page *page_of(block_address b) const { return pages_[b / PAGE_BLOCKS].get(); }
+	uint32_t raw(block_address b) const {
+		const page *p = page_of(b);
+		return p ? ((*p)[(b % PAGE_BLOCKS) / 2] >> (4 * (b % 2))) & 0x0f : 0;
+	}
 
 	[[gnu::always_inline]] uint32_t small(block_address b) const {
 		check(b);
-		return (nibbles_[b / 2] >> (4 * (b % 2))) & 0x0f;
+		return raw(b);
 	}
 	void set_small(block_address b, uint32_t v) {
-		uint8_t &byte = nibbles_[b / 2];
+		auto &p = pages_[b / PAGE_BLOCKS];
+		if (!p) {
+			if (!v)
+				return;
+			p = std::make_unique<page>(PAGE_BLOCKS / 2, 0);
+		}
+		uint8_t &byte = (*p)[(b % PAGE_BLOCKS) / 2];
 		unsigned shift = unsigned(4 * (b % 2));
 		byte = uint8_t((byte & ~(0x0f << shift)) | (v << shift));
 	}
@@ -114,7 +134,7 @@ private:
 	}
 
 	uint64_t size_ = 0;
-	std::vector<uint8_t> nibbles_;
+	std::vector<std::unique_ptr<page>> pages_;
 	std::unordered_map<block_address, uint32_t> big_;
 };
 

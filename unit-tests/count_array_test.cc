@@ -98,3 +98,25 @@ TEST(CountArray, BitmapWordEncodesClampedCountsAsTheKernel) {
 }
 
 } // namespace
+
+namespace {
+
+// A huge device costs only the pages its counts touch.
+TEST(CountArray, HugeArraysAllocateOnlyWhatIsWritten) {
+	count_array a(uint64_t(1) << 40); // a trillion blocks: half a terabyte if dense
+	a.inc(0);
+	a.inc((uint64_t(1) << 40) - 1, 20);
+	a.set(123456789012, 3);
+	EXPECT_EQ(a.get(0), 1u);
+	EXPECT_EQ(a.get((uint64_t(1) << 40) - 1), 20u);
+	EXPECT_EQ(a.get(123456789012), 3u);
+	EXPECT_EQ(a.get(5), 0u);
+	EXPECT_EQ(a.bitmap_word(123456789000) >> 24, 3u << 0 | 0u); // entry 12 = count 3 ("11")
+	a.resize(65536 * 3 + 5);
+	EXPECT_EQ(a.get(0), 1u);
+	a.resize(65536 * 2);
+	a.resize(65536 * 3 + 5);
+	EXPECT_EQ(a.get(65536 * 3 + 4), 0u);
+}
+
+} // namespace
