@@ -42,10 +42,26 @@ std::vector<run> plan_runs(const std::vector<block_address> &blocks, block_addre
 	return runs;
 }
 
+// What the check found of each wanted block of a run, by its offset in it.
+using problems = std::vector<std::optional<std::string>>;
+
+void check_run(const std::vector<block_address> &blocks, const run &r, const uint8_t *buf,
+               const validator *check, problems &found) {
+	if (!check || !r.count)
+		return;
+	for (size_t k = r.begin; k < r.end; k++) {
+		size_t at = size_t(blocks[k] - r.first);
+		found[at] = check->check(buf + at * BLOCK_SIZE, blocks[k]);
+	}
+}
+
 void deliver(const std::vector<block_address> &blocks, const run &r, const uint8_t *buf,
-             const std::function<void(block_address, const uint8_t *)> &fn) {
-	for (size_t k = r.begin; k < r.end; k++)
-		fn(blocks[k], r.count ? buf + (blocks[k] - r.first) * BLOCK_SIZE : nullptr);
+             const problems &found, const checked_block_fn &fn) {
+	static const std::optional<std::string> none;
+	for (size_t k = r.begin; k < r.end; k++) {
+		size_t at = size_t(blocks[k] - r.first);
+		fn(blocks[k], r.count ? buf + at * BLOCK_SIZE : nullptr, r.count ? found[at] : none);
+	}
 }
 
 // A second thread reads the next runs while the caller's callback works on
@@ -53,8 +69,10 @@ void deliver(const std::vector<block_address> &blocks, const run &r, const uint8
 // disk) overlaps with decoding.  Runs are delivered strictly in order.
 class read_ahead {
 public:
-	read_ahead(block_io &io, const std::vector<run> &runs)
-	    : io_(io), runs_(runs), bufs_(SLOTS, std::vector<uint8_t>(MAX_RUN * BLOCK_SIZE)),
+	read_ahead(block_io &io, const std::vector<block_address> &blocks, const std::vector<run> &runs,
+	           const validator *check)
+	    : io_(io), blocks_(blocks), runs_(runs), check_(check),
+	      bufs_(SLOTS, std::vector<uint8_t>(MAX_RUN * BLOCK_SIZE)), found_(SLOTS, problems(MAX_RUN)),
 	      worker_([this] { work(); }) {}
 
 	~read_ahead() {
@@ -74,6 +92,8 @@ public:
 			std::rethrow_exception(error_);
 		return bufs_[i % SLOTS].data();
 	}
+	// What the check found in run I (after get(I)).
+	const problems &found(size_t i) const { return found_[i % SLOTS]; }
 
 	// Run I is consumed: its slot may be refilled.
 	void release(size_t i) {
@@ -96,6 +116,7 @@ private:
 			try {
 				if (runs_[i].count)
 					io_.read(runs_[i].first, runs_[i].count, bufs_[i % SLOTS].data());
+				check_run(blocks_, runs_[i], bufs_[i % SLOTS].data(), check_, found_[i % SLOTS]);
 			} catch (...) {
 				std::lock_guard<std::mutex> l(m_);
 				error_ = std::current_exception();
@@ -111,8 +132,11 @@ private:
 	}
 
 	block_io &io_;
+	const std::vector<block_address> &blocks_;
 	const std::vector<run> &runs_;
+	const validator *check_;
 	std::vector<std::vector<uint8_t>> bufs_;
+	std::vector<problems> found_;
 	std::mutex m_;
 	std::condition_variable cv_;
 	size_t read_ = 0, consumed_ = 0;
@@ -123,9 +147,10 @@ private:
 
 } // namespace
 
-void read_in_batches(block_io &io, std::vector<block_address> blocks,
-                     const std::function<void(block_address, const uint8_t *)> &fn,
-                     batch_stats *stats) {
+namespace {
+
+void read_checked(block_io &io, std::vector<block_address> blocks, const validator *check,
+                  const checked_block_fn &fn, batch_stats *stats) {
 	std::sort(blocks.begin(), blocks.end());
 	blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
 	auto runs = plan_runs(blocks, io.nr_blocks());
@@ -137,18 +162,35 @@ void read_in_batches(block_io &io, std::vector<block_address> blocks,
 			}
 	if (runs.size() < MIN_RUNS_FOR_THREAD || !io.thread_safe_reads()) {
 		std::vector<uint8_t> buf(MAX_RUN * BLOCK_SIZE);
+		problems found(MAX_RUN);
 		for (const auto &r : runs) {
 			if (r.count)
 				io.read(r.first, r.count, buf.data());
-			deliver(blocks, r, buf.data(), fn);
+			check_run(blocks, r, buf.data(), check, found);
+			deliver(blocks, r, buf.data(), found, fn);
 		}
 		return;
 	}
-	read_ahead ahead(io, runs);
+	read_ahead ahead(io, blocks, runs, check);
 	for (size_t i = 0; i < runs.size(); i++) {
-		deliver(blocks, runs[i], ahead.get(i), fn);
+		const uint8_t *buf = ahead.get(i);
+		deliver(blocks, runs[i], buf, ahead.found(i), fn);
 		ahead.release(i);
 	}
+}
+
+} // namespace
+
+void read_in_batches(block_io &io, std::vector<block_address> blocks,
+                     const std::function<void(block_address, const uint8_t *)> &fn, batch_stats *stats) {
+	read_checked(
+	    io, std::move(blocks), nullptr,
+	    [&](block_address b, const uint8_t *data, const std::optional<std::string> &) { fn(b, data); }, stats);
+}
+
+void read_in_batches(block_io &io, std::vector<block_address> blocks, const validator &check,
+                     const checked_block_fn &fn, batch_stats *stats) {
+	read_checked(io, std::move(blocks), &check, fn, stats);
 }
 
 } // namespace pdata

@@ -7,8 +7,11 @@
 #pragma once
 
 #include "persistent-data/block_io.h"
+#include "persistent-data/checksum.h"
 
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace pdata {
@@ -23,5 +26,14 @@ struct batch_stats {
 void read_in_batches(block_io &io, std::vector<block_address> blocks,
                      const std::function<void(block_address b, const uint8_t *data)> &fn,
                      batch_stats *stats = nullptr);
+
+// As read_in_batches, with every block also put through CHECK, and FN told
+// what it found (nullopt: sound; blocks past the end are not checked).  The
+// check (a checksum over the whole block) runs on the read-ahead thread,
+// so on a large batch it costs the caller's thread nothing.
+using checked_block_fn =
+    std::function<void(block_address b, const uint8_t *data, const std::optional<std::string> &problem)>;
+void read_in_batches(block_io &io, std::vector<block_address> blocks, const validator &check,
+                     const checked_block_fn &fn, batch_stats *stats = nullptr);
 
 } // namespace pdata

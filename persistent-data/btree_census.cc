@@ -76,13 +76,14 @@ void btree_census::run(const leaf_handler &on_leaf, const damage_handler &on_dam
 				late.push_back(e);
 		}
 		size_t cursor = 0;
+		// (The node checks, checksum first, run on the read-ahead thread.)
 		read_in_batches(
-		    io_, to_read,
-		    [&](block_address b, const uint8_t *data) {
+		    io_, to_read, btree_node_validator(),
+		    [&](block_address b, const uint8_t *data, const std::optional<std::string> &problem) {
 			    while (level[cursor].child != b)
 				    cursor++;
 			    size_t first = cursor;
-			    process(level[first], data, pending_, on_leaf, on_damage);
+			    process(level[first], data, problem, pending_, on_leaf, on_damage);
 			    if (progress_ && ++nodes_read_ % 4096 == 0)
 				    progress_(nodes_read_);
 			    bool valid = state(b) & VALID;
@@ -130,14 +131,15 @@ void btree_census::check_edge(const edge &e, const node_keys &k, const damage_ha
 		     true, on_damage);
 }
 
-void btree_census::process(const edge &e, const uint8_t *data, std::vector<edge> &next,
-                           const leaf_handler &on_leaf, const damage_handler &on_damage) {
+void btree_census::process(const edge &e, const uint8_t *data, const std::optional<std::string> &problem,
+                           std::vector<edge> &next, const leaf_handler &on_leaf,
+                           const damage_handler &on_damage) {
 	set_state(e.child, SEEN);
 	if (!data) {
 		lose(e, "block is beyond the end of the metadata device", true, on_damage);
 		return;
 	}
-	if (auto problem = btree_node_validator().check(data, e.child)) {
+	if (problem) {
 		lose(e, *problem, true, on_damage);
 		return;
 	}

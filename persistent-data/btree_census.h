@@ -100,8 +100,9 @@ private:
 	};
 	static node_keys keys_of(node_ref n);
 
-	void process(const edge &e, const uint8_t *data, std::vector<edge> &next,
-	             const leaf_handler &on_leaf, const damage_handler &on_damage);
+	// PROBLEM: what the node validator found of DATA (checked as read).
+	void process(const edge &e, const uint8_t *data, const std::optional<std::string> &problem,
+	             std::vector<edge> &next, const leaf_handler &on_leaf, const damage_handler &on_damage);
 	void check_edge(const edge &e, const node_keys &k, const damage_handler &on_damage);
 	void check_late_edges(const std::vector<edge> &late, const damage_handler &on_damage);
 	void lose(const edge &e, const std::string &reason, bool fatal, const damage_handler &on_damage);

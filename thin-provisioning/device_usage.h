@@ -20,10 +20,18 @@ struct device_usage {
 	std::optional<uint64_t> highest_mapped;
 };
 
+// How the answer was reached: whether the stored data space map could be
+// trusted to tell which blocks are held once (each leaf then read once), or
+// the leaves had to be read again.
+struct usage_method {
+	bool used_stored_counts = false;
+	uint64_t leaves_read_again = 0;
+};
+
 // TREES: the superblock whose trees are read (live or a metadata snapshot's
 // copy); DATA_SM: the live data space map root, for the reference counts.
 // Throws base::error on damage that makes the answer wrong.
 std::vector<device_usage> device_usages(pdata::block_io &io, const superblock &trees,
-                                        const pdata::sm_root &data_sm);
+                                        const pdata::sm_root &data_sm, usage_method *method = nullptr);
 
 } // namespace thin

@@ -383,7 +383,8 @@ private:
 		for (auto &[b, i] : where)
 			blocks.push_back(b);
 		std::string which = sc.which;
-		pdata::read_in_batches(io_, blocks, [&](block_address b, const uint8_t *data) {
+		pdata::read_in_batches(io_, blocks, pdata::bitmap_validator(), [&](block_address b, const uint8_t *data,
+		                                                                  const std::optional<std::string> &problem) {
 			uint64_t i = where.at(b);
 			if (!data) {
 				report_.fatal(which + " space map: bitmap " + std::to_string(i) + " at block " +
@@ -391,7 +392,7 @@ private:
 				ok = false;
 				return;
 			}
-			if (auto problem = pdata::bitmap_validator().check(data, b)) {
+			if (problem) {
 				report_.fatal(which + " space map: " + *problem + " (block " + std::to_string(b) + ")");
 				ok = false;
 				return;
