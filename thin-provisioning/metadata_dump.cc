@@ -148,7 +148,7 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 	// Repair: subtrees a damaged node cut off, given back to their devices.
 	orphan_mappings orphans;
 	if (opts.repair) {
-		orphans = find_orphans(bm, sb);
+		orphans = find_orphans(bm, sb, details.entries);
 		result.damage.insert(result.damage.end(), orphans.notes.begin(), orphans.notes.end());
 	}
 	auto extra_for = [&](uint64_t dev) -> const std::vector<std::pair<uint64_t, uint64_t>> * {
@@ -189,11 +189,15 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 				continue;
 		}
 		device_details shown = d;
+		// (Repair: a device whose entry aliases another's tree has only
+		// what was found of its own.)
+		bool own_tree = root != roots.entries.end() && !orphans.dropped.count(dev);
 		if (opts.repair && root != roots.entries.end()) {
 			// Print the count of the mappings that can actually be read.
 			std::vector<std::string> ignored;
 			mapping_visitor counter(bm, dev, nullptr, ignored, info.nr_data_blocks, extra_for(dev));
-			pdata::walk_btree(bm, root->second, {MAPPING_VALUE_SIZE, false}, counter);
+			if (own_tree)
+				pdata::walk_btree(bm, root->second, {MAPPING_VALUE_SIZE, false}, counter);
 			counter.finish();
 			shown.mapped_blocks = counter.count;
 		}
@@ -202,7 +206,8 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 			run_joiner runs(out);
 			mapping_visitor v(bm, dev, &runs, result.damage,
 			                  opts.repair ? info.nr_data_blocks : UINT64_MAX, extra_for(dev));
-			pdata::walk_btree(bm, root->second, {MAPPING_VALUE_SIZE, false}, v);
+			if (own_tree)
+				pdata::walk_btree(bm, root->second, {MAPPING_VALUE_SIZE, false}, v);
 			v.finish();
 			runs.flush();
 		}

@@ -107,8 +107,10 @@ std::optional<std::unordered_map<block_address, uint32_t>> stored_counts(pdata::
 
 // Walks the trees SB (and a held snapshot's copy) keeps: marks what they
 // reach; collects what the live device trees lose.
+// ROOTS (when given): the device roots the top level lists.
 void walk_trees(pdata::block_manager &bm, const superblock &sb, std::unordered_set<block_address> &reached,
-                std::unordered_map<block_address, uint32_t> &refs, std::vector<lost_range> *lost) {
+                std::unordered_map<block_address, uint32_t> &refs, std::vector<lost_range> *lost,
+                std::vector<std::pair<uint64_t, block_address>> *roots = nullptr) {
 	reach_visitor details(reached, nullptr, 0);
 	details.refs = &refs;
 	pdata::walk_btree(bm, sb.device_details_root, {DEVICE_DETAILS_SIZE, false}, details);
@@ -125,11 +127,67 @@ void walk_trees(pdata::block_manager &bm, const superblock &sb, std::unordered_s
 	} top(reached, nullptr, 0);
 	top.refs = &refs;
 	pdata::walk_btree(bm, sb.data_mapping_root, {MAPPING_VALUE_SIZE, false}, top);
+	if (roots)
+		*roots = top.roots;
 	for (const auto &[dev, root] : top.roots) {
 		refs[root]++;
 		reach_visitor v(reached, lost, dev);
 		v.refs = &refs;
 		pdata::walk_btree(bm, root, {MAPPING_VALUE_SIZE, false}, v);
+	}
+}
+
+// Mappings in the tree at ROOT.
+uint64_t entries_in(pdata::block_manager &bm, block_address root) {
+	class counter : public pdata::btree_visitor {
+	public:
+		void visit_leaf(const pdata::node_context &, pdata::node_ref n) override { entries += n.nr_entries(); }
+		void damage(const pdata::btree_damage &) override {}
+		uint64_t entries = 0;
+	} c;
+	pdata::walk_btree(bm, root, {MAPPING_VALUE_SIZE, false}, c);
+	return c.entries;
+}
+
+// Device roots named by more top-level entries (and other parents) than
+// the space map counts: the tree goes to the one device whose details fit
+// it; the others drop it, each losing its whole key range there.
+void resolve_aliases(pdata::block_manager &bm, const std::unordered_map<block_address, uint32_t> &counts,
+                     const std::vector<std::pair<uint64_t, block_address>> &roots,
+                     const std::map<uint64_t, device_details> &details,
+                     std::unordered_map<block_address, uint32_t> &refs, std::vector<lost_range> &lost,
+                     orphan_mappings &out) {
+	std::map<block_address, std::vector<uint64_t>> devs_of;
+	for (const auto &[dev, root] : roots)
+		devs_of[root].push_back(dev);
+	for (const auto &[root, devs] : devs_of) {
+		auto c = counts.find(root);
+		uint32_t counted = c == counts.end() ? 0 : c->second;
+		if (devs.size() < 2 || refs[root] <= counted)
+			continue;
+		uint64_t entries = entries_in(bm, root);
+		std::vector<uint64_t> fit;
+		for (uint64_t d : devs)
+			if (auto it = details.find(d); it != details.end() && it->second.mapped_blocks == entries)
+				fit.push_back(d);
+		std::string what = "mapping tree at block " + std::to_string(root) + " is named by " +
+		                   std::to_string(devs.size()) + " thin devices but counted " +
+		                   std::to_string(counted) + " times";
+		if (fit.size() != 1) {
+			out.notes.push_back(what + ": no single device's details fit its " + std::to_string(entries) +
+			                    " mappings, so all keep it");
+			continue;
+		}
+		for (uint64_t d : devs) {
+			if (d == fit.front())
+				continue;
+			out.dropped[d] = root;
+			refs[root]--;
+			lost.push_back({d, 0, UINT64_MAX, root});
+			out.notes.push_back(what + ": kept by thin device " + std::to_string(fit.front()) +
+			                    " (its mapped_blocks fit), thin device " + std::to_string(d) +
+			                    " rebuilt from its own orphaned nodes");
+		}
 	}
 }
 
@@ -141,7 +199,8 @@ struct candidate {
 
 } // namespace
 
-orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb) {
+orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
+                             const std::map<uint64_t, device_details> &details) {
 	orphan_mappings out;
 	auto counts = stored_counts(bm, sb);
 	if (!counts) {
@@ -151,9 +210,8 @@ orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb) {
 	std::unordered_set<block_address> reached;
 	std::unordered_map<block_address, uint32_t> refs;
 	std::vector<lost_range> lost;
-	walk_trees(bm, sb, reached, refs, &lost);
-	if (lost.empty())
-		return out; // nothing is missing, so nothing can be an orphan of it
+	std::vector<std::pair<uint64_t, block_address>> device_roots;
+	walk_trees(bm, sb, reached, refs, &lost, &device_roots);
 	if (sb.metadata_snap && sb.metadata_snap < bm.nr_blocks()) {
 		// Trees a held metadata snapshot keeps are in use, not orphans.
 		std::vector<uint8_t> b(pdata::BLOCK_SIZE);
@@ -161,6 +219,9 @@ orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb) {
 		if (superblock_problems(b.data(), sb.metadata_snap, bm.nr_blocks()).empty())
 			walk_trees(bm, decode_superblock(b.data()), reached, refs, nullptr);
 	}
+	resolve_aliases(bm, *counts, device_roots, details, refs, lost, out);
+	if (lost.empty())
+		return out; // nothing is missing, so nothing can be an orphan of it
 
 	// Nodes counted more often than the readable trees point at them: a
 	// parent of theirs is lost (unreached ones lost every parent).

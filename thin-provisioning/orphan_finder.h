@@ -8,9 +8,15 @@
 // inside a range some device lost at one damaged node are given back - to
 // every device that lost that range there (they shared the node).  Anything
 // else is reported and left out.
+//
+// Aliases: two devices whose top-level entries point at one tree that the
+// space map counts fewer references to (damage, not a snapshot's sharing).
+// The tree goes to the one device whose mapped_blocks fit it; the other
+// loses it and gets back what orphaned nodes still hold of its own tree.
 #pragma once
 
 #include "persistent-data/block_manager.h"
+#include "thin-provisioning/device_details.h"
 #include "thin-provisioning/superblock.h"
 
 #include <map>
@@ -22,12 +28,16 @@ namespace thin {
 struct orphan_mappings {
 	// dev -> (virtual block, packed block/time value), ascending
 	std::map<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>> by_device;
+	// Devices that must not use the tree their top-level entry names (an
+	// alias of another device's tree), with that tree's root.
+	std::map<uint64_t, pdata::block_address> dropped;
 	std::vector<std::string> notes; // what was found, recovered or left out
 };
 
 // SB: the superblock whose trees are being salvaged; its metadata space map
-// tells which blocks are in use.  Returns nothing (with a note) when that
-// space map cannot be read.
-orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb);
+// tells which blocks are in use.  DETAILS: the devices' details as read.
+// Returns nothing (with a note) when that space map cannot be read.
+orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
+                             const std::map<uint64_t, device_details> &details);
 
 } // namespace thin

@@ -42,7 +42,8 @@ const char USAGE[] =
     "  overflow-high --sm metadata|data  a count of 3 or more, in the reference\n"
     "                               count tree, one too high\n"
     "  overflow-low --sm metadata|data   ... one too low\n"
-    "  double-ref                   two devices point at one unshared tree\n"
+    "  double-ref [--where live|snapshot]  two devices point at one unshared\n"
+    "                               tree\n"
     "  cycle                        a mapping node points at its ancestor\n"
     "  zero-superblock\n"
     "  stale-superblock             superblock points at the older trees a\n"
@@ -319,8 +320,12 @@ int damage(damager &d, const std::string &kind, const base::po::variables_map &v
 		throw base::error("no suitable entry in the " + which + " reference count tree; pick another image");
 	}
 	if (kind == "double-ref") {
-		// Point the second device's top-level entry at the first device's tree.
-		for (block_address b : d.blocks_with(block_role::top_level_node)) {
+		// Point the second device's top-level entry at the first device's
+		// tree (with --where, in a top-level leaf only those trees reach).
+		std::vector<block_address> leaves = d.blocks_with(block_role::top_level_node);
+		if (vm.count("where"))
+			leaves = {d.pick_only_in(block_role::top_level_node, vm["where"].as<std::string>())};
+		for (block_address b : leaves) {
 			auto data = d.read(b);
 			pdata::node_mut n(data.data());
 			if (!n.is_leaf() || n.nr_entries() < 2)
