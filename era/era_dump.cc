@@ -39,8 +39,12 @@ int era_dump_main(int argc, char **argv) {
 		return *rc;
 	if (!vm.count("input"))
 		return base::usage_error(cli, "No input file provided.");
+	bool repair = vm.count("repair");
 	auto io = open_era_metadata(vm["input"].as<std::string>(), "Metadata is not large enough for superblock.");
-	superblock sb = read_era_superblock(*io);
+	std::string note;
+	superblock sb = repair ? read_era_superblock_for_repair(*io, note) : read_era_superblock(*io);
+	if (!note.empty())
+		std::cerr << note << "\n";
 	int fd = STDOUT_FILENO;
 	base::file_handle out_file;
 	std::string out_name = "stdout";
@@ -56,13 +60,13 @@ int era_dump_main(int argc, char **argv) {
 	base::output_sink sink(fd, out_name);
 	auto xml = make_xml_writer(sink);
 	std::vector<std::string> damage;
-	dump_era(bm, sb, vm.count("logical"), true, *xml, damage);
+	dump_era(bm, sb, vm.count("logical"), true, *xml, damage, repair);
 	sink.flush();
 	if (damage.empty())
 		return 0;
 	for (const auto &d : damage)
 		std::cerr << d << "\n";
-	if (vm.count("repair"))
+	if (repair)
 		return 0;
 	std::cerr << "metadata contains errors (run era_check for details).\n"
 	          << "perhaps you wanted to run with --repair\n";

@@ -22,4 +22,16 @@ superblock read_era_superblock(pdata::block_io &io, block_address location) {
 	return decode_superblock(b.data());
 }
 
+superblock read_era_superblock_for_repair(pdata::block_io &io, std::string &note) {
+	std::vector<uint8_t> b(pdata::BLOCK_SIZE);
+	io.read(0, 1, b.data());
+	auto p = superblock_problems(b.data(), 0, io.nr_blocks());
+	if (p.empty())
+		return decode_superblock(b.data());
+	if (!superblock_problems(b.data(), 0, io.nr_blocks(), false).empty())
+		throw base::error(io.name() + ": " + p.front());
+	note = p.front() + "; every field is sound, so it is used";
+	return decode_superblock(b.data());
+}
+
 } // namespace era

@@ -14,6 +14,23 @@ std::string describe(const char *what, const pdata::array_damage &d) {
 	return std::string(what) + ": " + d.reason + " (block " + std::to_string(d.block) + ")";
 }
 
+// Eras the array cannot hold yet: named (the first few), and with REPAIR
+// lowered to the current era.
+void future_eras(const superblock &sb, std::vector<uint32_t> &eras, bool repair, std::vector<std::string> &damage) {
+	size_t n = 0;
+	for (size_t b = 0; b < eras.size(); b++) {
+		if (eras[b] <= sb.current_era)
+			continue;
+		if (n++ < 20)
+			damage.push_back("era array: block " + std::to_string(b) + " has era " + std::to_string(eras[b]) +
+			                 ", above the current era " + std::to_string(sb.current_era));
+		if (repair)
+			eras[b] = sb.current_era;
+	}
+	if (n > 20)
+		damage.push_back("era array: " + std::to_string(n - 20) + " more blocks have an era above the current one");
+}
+
 } // namespace
 
 std::vector<writeset_entry> writesets_of(pdata::block_manager &bm, const superblock &sb, bool live,
@@ -63,7 +80,7 @@ std::vector<uint32_t> era_array_of(pdata::block_manager &bm, const superblock &s
 }
 
 void dump_era(pdata::block_manager &bm, const superblock &sb, bool logical, bool live, emitter &out,
-              std::vector<std::string> &damage) {
+              std::vector<std::string> &damage, bool repair) {
 	era_info info;
 	size_t n = 0;
 	while (n < sb.uuid.size() && sb.uuid[n])
@@ -75,6 +92,7 @@ void dump_era(pdata::block_manager &bm, const superblock &sb, bool logical, bool
 	out.begin_superblock(info);
 	auto sets = writesets_of(bm, sb, live, damage);
 	auto eras = era_array_of(bm, sb, damage);
+	future_eras(sb, eras, repair, damage);
 	for (const auto &s : sets) {
 		auto bits = writeset_bits(bm, s.ws, damage);
 		if (logical) {

@@ -32,9 +32,10 @@ struct superblock {
 
 superblock decode_superblock(const uint8_t *block);
 void encode_superblock(const superblock &sb, uint8_t *block);
-// Problems with a superblock read from LOCATION; empty when sound.
+// Problems with a superblock read from LOCATION; empty when sound.  Without
+// VERIFY_CHECKSUM the fields alone are judged (era_dump --repair).
 std::vector<std::string> superblock_problems(const uint8_t *block, block_address location,
-                                             block_address device_blocks);
+                                             block_address device_blocks, bool verify_checksum = true);
 
 struct writeset {
 	uint32_t nr_bits;
