@@ -150,6 +150,7 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 	if (opts.repair) {
 		orphans = find_orphans(bm, sb, details.entries);
 		result.damage.insert(result.damage.end(), orphans.notes.begin(), orphans.notes.end());
+		roots.entries.insert(orphans.found_roots.begin(), orphans.found_roots.end());
 	}
 	auto extra_for = [&](uint64_t dev) -> const std::vector<std::pair<uint64_t, uint64_t>> * {
 		auto it = orphans.by_device.find(dev);

@@ -118,19 +118,29 @@ void walk_trees(pdata::block_manager &bm, const superblock &sb, std::unordered_s
 	class top_visitor : public reach_visitor {
 	public:
 		using reach_visitor::reach_visitor;
+		top_visitor(std::unordered_set<block_address> &reached, std::unordered_map<block_address, uint32_t> &r)
+		    : reach_visitor(reached, nullptr, 0), reached_(reached), refs_(r) {}
 		void visit_leaf(const pdata::node_context &c, pdata::node_ref n) override {
-			reach_visitor::visit_leaf(c, n);
-			for (uint32_t i = 0; i < n.nr_entries(); i++)
+			// A leaf the live and the snapshot's top levels share holds
+			// one reference to each root, however often it is walked.
+			bool first = reached_.insert(c.block).second;
+			for (uint32_t i = 0; i < n.nr_entries(); i++) {
 				roots.push_back({n.key(i), n.value64(i)});
+				if (first)
+					refs_[n.value64(i)]++;
+			}
 		}
 		std::vector<std::pair<uint64_t, block_address>> roots;
-	} top(reached, nullptr, 0);
+
+	private:
+		std::unordered_set<block_address> &reached_;
+		std::unordered_map<block_address, uint32_t> &refs_;
+	} top(reached, refs);
 	top.refs = &refs;
 	pdata::walk_btree(bm, sb.data_mapping_root, {MAPPING_VALUE_SIZE, false}, top);
 	if (roots)
 		*roots = top.roots;
 	for (const auto &[dev, root] : top.roots) {
-		refs[root]++;
 		reach_visitor v(reached, lost, dev);
 		v.refs = &refs;
 		pdata::walk_btree(bm, root, {MAPPING_VALUE_SIZE, false}, v);
@@ -197,41 +207,24 @@ struct candidate {
 	std::vector<block_address> children;
 };
 
-} // namespace
+// Mapping nodes counted more often than the readable trees point at them
+// (a parent of theirs is lost; unreached ones lost every parent), and of
+// those the tops: the ones no other unreached candidate points at.
+struct orphan_tops {
+	std::unordered_map<block_address, candidate> cands;
+	std::vector<block_address> tops; // ascending
+};
 
-orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
-                             const std::map<uint64_t, device_details> &details) {
-	orphan_mappings out;
-	auto counts = stored_counts(bm, sb);
-	if (!counts) {
-		out.notes.push_back("metadata space map unreadable: orphaned mapping subtrees not searched");
-		return out;
-	}
-	std::unordered_set<block_address> reached;
-	std::unordered_map<block_address, uint32_t> refs;
-	std::vector<lost_range> lost;
-	std::vector<std::pair<uint64_t, block_address>> device_roots;
-	walk_trees(bm, sb, reached, refs, &lost, &device_roots);
-	if (sb.metadata_snap && sb.metadata_snap < bm.nr_blocks()) {
-		// Trees a held metadata snapshot keeps are in use, not orphans.
-		std::vector<uint8_t> b(pdata::BLOCK_SIZE);
-		bm.io().read(sb.metadata_snap, 1, b.data());
-		if (superblock_problems(b.data(), sb.metadata_snap, bm.nr_blocks()).empty())
-			walk_trees(bm, decode_superblock(b.data()), reached, refs, nullptr);
-	}
-	resolve_aliases(bm, *counts, device_roots, details, refs, lost, out);
-	if (lost.empty())
-		return out; // nothing is missing, so nothing can be an orphan of it
-
-	// Nodes counted more often than the readable trees point at them: a
-	// parent of theirs is lost (unreached ones lost every parent).
+orphan_tops find_tops(pdata::block_manager &bm, const std::unordered_map<block_address, uint32_t> &counts,
+                      const std::unordered_map<block_address, uint32_t> &refs,
+                      const std::unordered_set<block_address> &reached) {
+	orphan_tops out;
 	std::vector<block_address> short_of_parents;
-	for (const auto &[b, c] : *counts) {
+	for (const auto &[b, c] : counts) {
 		auto r = refs.find(b);
 		if (c > (r == refs.end() ? 0 : r->second))
 			short_of_parents.push_back(b);
 	}
-	std::unordered_map<block_address, candidate> cands;
 	const block_address n = bm.nr_blocks();
 	pdata::read_in_batches(bm.io(), short_of_parents, [&](block_address b, const uint8_t *data) {
 		if (!data || pdata::btree_node_validator().check(data, b))
@@ -248,21 +241,133 @@ orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
 		}
 		if (nd.is_leaf() && small && nd.nr_entries() > 1)
 			return; // a top-level leaf (device roots), not mappings
-		cands[b] = std::move(c);
+		out.cands[b] = std::move(c);
 	});
 	// A candidate below an unreached candidate comes back with it.
 	std::unordered_set<block_address> has_parent;
-	for (const auto &[b, c] : cands)
+	for (const auto &[b, c] : out.cands)
 		if (!c.reached)
 			for (block_address k : c.children)
 				has_parent.insert(k);
-
-	std::vector<block_address> roots;
-	for (const auto &[b, c] : cands)
+	for (const auto &[b, c] : out.cands)
 		if (!has_parent.count(b))
-			roots.push_back(b);
-	std::sort(roots.begin(), roots.end());
+			out.tops.push_back(b);
+	std::sort(out.tops.begin(), out.tops.end());
+	return out;
+}
 
+// Devices whose details are read but whose top-level entry is lost (the
+// top level is damaged): each gets the orphaned tree whose mapping count is
+// its mapped_blocks, when that is unambiguous.  Several devices of one
+// count share one tree only as far as its missing references allow (fresh
+// snapshots share their origin's root).  Several trees of one count are
+// told apart only by the roots the metadata snapshot names, and only when
+// it names one for every such device: a device made since the snapshot may
+// hold a root the snapshot gave another device, so then it is left out.
+std::map<uint64_t, block_address>
+identify_roots(pdata::block_manager &bm, const std::unordered_map<block_address, uint32_t> &counts,
+               const std::unordered_map<block_address, uint32_t> &refs, const orphan_tops &tops,
+               const std::vector<uint64_t> &rootless, const std::map<uint64_t, device_details> &details,
+               const std::map<uint64_t, block_address> &snapshot_roots, std::vector<std::string> &notes) {
+	std::map<uint64_t, block_address> found;
+	std::map<uint64_t, std::vector<uint64_t>> devs_by_count;
+	for (uint64_t d : rootless)
+		devs_by_count[details.at(d).mapped_blocks].push_back(d);
+	std::map<uint64_t, std::vector<block_address>> trees_by_count;
+	std::map<block_address, uint32_t> missing; // references a lost parent made
+	for (block_address t : tops.tops) {
+		auto r = refs.find(t);
+		missing[t] = counts.at(t) - (r == refs.end() ? 0 : r->second);
+		trees_by_count[entries_in(bm, t)].push_back(t);
+	}
+	auto name = [](uint64_t d) { return "thin device " + std::to_string(d); };
+	for (const auto &[count, devs] : devs_by_count) {
+		auto t = trees_by_count.find(count);
+		std::string what = std::to_string(count) + " mappings";
+		if (t == trees_by_count.end()) {
+			for (uint64_t d : devs)
+				notes.push_back(name(d) + ": no orphaned mapping tree holds its " + what +
+				                ": its mappings are lost");
+			continue;
+		}
+		const auto &trees = t->second;
+		if (trees.size() == 1 && missing[trees.front()] >= devs.size()) {
+			for (uint64_t d : devs) {
+				found[d] = trees.front();
+				notes.push_back(name(d) + ": mapping root found at block " + std::to_string(trees.front()) +
+				                " (the only orphaned tree of its " + what + ")");
+			}
+			continue;
+		}
+		std::map<block_address, uint32_t> use;
+		bool named = true;
+		for (uint64_t d : devs) {
+			auto s = snapshot_roots.find(d);
+			named = named && s != snapshot_roots.end() &&
+			        std::find(trees.begin(), trees.end(), s->second) != trees.end() &&
+			        ++use[s->second] <= missing[s->second];
+		}
+		for (uint64_t d : devs) {
+			if (named) {
+				found[d] = snapshot_roots.at(d);
+				notes.push_back(name(d) + ": mapping root found at block " + std::to_string(found[d]) +
+				                " (an orphaned tree of its " + what + " the metadata snapshot names for it)");
+			} else
+				notes.push_back(name(d) + ": " + std::to_string(trees.size()) + " orphaned trees of its " + what +
+				                " could be its own and nothing tells which: its mappings are left out");
+		}
+	}
+	return found;
+}
+
+} // namespace
+
+orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
+                             const std::map<uint64_t, device_details> &details) {
+	orphan_mappings out;
+	auto counts = stored_counts(bm, sb);
+	if (!counts) {
+		out.notes.push_back("metadata space map unreadable: orphaned mapping subtrees not searched");
+		return out;
+	}
+	std::unordered_set<block_address> reached;
+	std::unordered_map<block_address, uint32_t> refs;
+	std::vector<lost_range> lost;
+	std::vector<std::pair<uint64_t, block_address>> device_roots, snapshot_roots;
+	walk_trees(bm, sb, reached, refs, &lost, &device_roots);
+	if (sb.metadata_snap && sb.metadata_snap < bm.nr_blocks()) {
+		// Trees a held metadata snapshot keeps are in use, not orphans.
+		std::vector<uint8_t> b(pdata::BLOCK_SIZE);
+		bm.io().read(sb.metadata_snap, 1, b.data());
+		if (superblock_problems(b.data(), sb.metadata_snap, bm.nr_blocks()).empty())
+			walk_trees(bm, decode_superblock(b.data()), reached, refs, nullptr, &snapshot_roots);
+	}
+	resolve_aliases(bm, *counts, device_roots, details, refs, lost, out);
+
+	// Devices the damaged top level lost: their roots are orphans too.
+	std::set<uint64_t> rooted;
+	for (const auto &[dev, root] : device_roots)
+		rooted.insert(dev);
+	std::vector<uint64_t> rootless;
+	for (const auto &[dev, d] : details)
+		if (!rooted.count(dev))
+			rootless.push_back(dev);
+	if (!rootless.empty()) {
+		auto tops = find_tops(bm, *counts, refs, reached);
+		std::map<uint64_t, block_address> named(snapshot_roots.begin(), snapshot_roots.end());
+		out.found_roots = identify_roots(bm, *counts, refs, tops, rootless, details, named, out.notes);
+		for (const auto &[dev, root] : out.found_roots) {
+			refs[root]++;
+			reach_visitor v(reached, &lost, dev);
+			v.refs = &refs;
+			pdata::walk_btree(bm, root, {MAPPING_VALUE_SIZE, false}, v);
+		}
+	}
+	if (lost.empty())
+		return out; // nothing is missing, so nothing can be an orphan of it
+
+	auto tops = find_tops(bm, *counts, refs, reached);
+	const auto &roots = tops.tops;
 	for (block_address r : roots) {
 		class keys_visitor : public pdata::btree_visitor {
 		public:

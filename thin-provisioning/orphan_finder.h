@@ -13,6 +13,11 @@
 // space map counts fewer references to (damage, not a snapshot's sharing).
 // The tree goes to the one device whose mapped_blocks fit it; the other
 // loses it and gets back what orphaned nodes still hold of its own tree.
+//
+// Lost roots: a device with details but no top-level entry (the top level
+// is damaged) gets the orphaned tree whose mapping count is its
+// mapped_blocks, when only one fits, or the one the metadata snapshot names
+// for it when several do and the snapshot names one for every such device.
 #pragma once
 
 #include "persistent-data/block_manager.h"
@@ -31,6 +36,8 @@ struct orphan_mappings {
 	// Devices that must not use the tree their top-level entry names (an
 	// alias of another device's tree), with that tree's root.
 	std::map<uint64_t, pdata::block_address> dropped;
+	// Devices whose top-level entry is lost, with the root found for them.
+	std::map<uint64_t, pdata::block_address> found_roots;
 	std::vector<std::string> notes; // what was found, recovered or left out
 };
 

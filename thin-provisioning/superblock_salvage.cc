@@ -241,11 +241,16 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 	classifier c(s);
 
 	// The superblock's own pair, if its roots are the trees they should be.
-	std::optional<score> live_score;
+	std::optional<score> live_score, live_details_score;
 	if (live) {
 		tree d = c.classify(live->device_details_root), t = c.classify(live->data_mapping_root);
 		if (d.kind == tree_kind::details && t.kind == tree_kind::top_level && same_devices(d, t))
 			live_score = score_of(d);
+		else if (d.kind == tree_kind::details && t.kind == tree_kind::none)
+			// Only the top level is damaged: the details (and the space
+			// maps, which tell which trees are in use) are still the
+			// pool's, unless a more recent pair turns up below.
+			live_details_score = score_of(d);
 		else
 			out.notes.push_back("superblock: its tree roots (details " +
 			                    std::to_string(live->device_details_root) + ", mappings " +
@@ -279,6 +284,22 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 		out.nr_data_blocks = given.nr_data_blocks.value_or(live->data_sm().nr_blocks);
 		return out; // the superblock is sound and current
 	}
+	if (live_details_score && (!best || !(std::get<0>(*best) > *live_details_score))) {
+		// No pair is more recent than the live details (the metadata
+		// snapshot's pair is older, and would lose every device created
+		// since): keep the superblock; the repair finds the roots the
+		// damaged top level lost among the trees still in use.
+		out.nr_data_blocks = given.nr_data_blocks.value_or(live->data_sm().nr_blocks);
+		out.notes.push_back("superblock: the top level of the mapping tree (block " +
+		                    std::to_string(live->data_mapping_root) +
+		                    ") is damaged; keeping the live device details and searching the trees in use "
+		                    "for the devices' mapping roots");
+		return out;
+	}
+	if (live_details_score)
+		out.notes.push_back("superblock: the top level of the mapping tree (block " +
+		                    std::to_string(live->data_mapping_root) +
+		                    ") is damaged and the device holds a more recent pair of trees");
 	if (!best)
 		throw base::error(io.name() + ": no consistent pair of device-details and mapping trees found");
 	out.scanned = true;

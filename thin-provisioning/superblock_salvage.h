@@ -10,6 +10,12 @@
 // devices) wins.  Fields the superblock held are recovered where the device
 // shows them (a valid metadata-snapshot copy of the superblock, the details,
 // the highest mapped data block) and asked for where it cannot.
+//
+// A sound superblock whose details tree is whole but whose top level of the
+// mapping tree is damaged is kept (unless a more recent pair exists): the
+// metadata snapshot's older pair would lose the devices made since, and the
+// live space maps still tell which trees are in use, so the repair finds the
+// lost device roots among them (orphan_finder.h).
 #pragma once
 
 #include "persistent-data/block_io.h"
