@@ -59,7 +59,8 @@ std::optional<std::unordered_map<block_address, uint32_t>> stored_counts(pdata::
                                                                          const superblock &sb) {
 	pdata::sm_root root = sb.metadata_sm();
 	pdata::block_io &io = bm.io();
-	if (root.bitmap_root >= io.nr_blocks() || root.nr_blocks > io.nr_blocks() || !root.nr_blocks)
+	// (On a truncated device, only the blocks left have counts.)
+	if (root.bitmap_root >= io.nr_blocks() || !root.nr_blocks)
 		return std::nullopt;
 	std::vector<uint8_t> index(pdata::BLOCK_SIZE), bitmap(pdata::BLOCK_SIZE);
 	io.read(root.bitmap_root, 1, index.data());
@@ -72,6 +73,8 @@ std::optional<std::unordered_map<block_address, uint32_t>> stored_counts(pdata::
 		block_address b = pdata::decode_index_entry(index.data() + pdata::METADATA_INDEX_OFFSET +
 		                                            pdata::INDEX_ENTRY_SIZE * i)
 		                      .blocknr;
+		if (i * pdata::ENTRIES_PER_BITMAP >= io.nr_blocks())
+			break;
 		if (b >= io.nr_blocks())
 			return std::nullopt;
 		io.read(b, 1, bitmap.data());
@@ -79,7 +82,7 @@ std::optional<std::unordered_map<block_address, uint32_t>> stored_counts(pdata::
 			return std::nullopt;
 		for (uint32_t k = 0; k < pdata::ENTRIES_PER_BITMAP; k++) {
 			uint64_t blk = i * pdata::ENTRIES_PER_BITMAP + k;
-			if (blk < root.nr_blocks)
+			if (blk < root.nr_blocks && blk < io.nr_blocks())
 				if (uint32_t c = pdata::bitmap_block::get(bitmap.data(), k))
 					counts[blk] = c;
 		}
@@ -217,7 +220,7 @@ struct orphan_tops {
 
 orphan_tops find_tops(pdata::block_manager &bm, const std::unordered_map<block_address, uint32_t> &counts,
                       const std::unordered_map<block_address, uint32_t> &refs,
-                      const std::unordered_set<block_address> &reached) {
+                      const std::unordered_set<block_address> &reached, block_address claimed) {
 	orphan_tops out;
 	std::vector<block_address> short_of_parents;
 	for (const auto &[b, c] : counts) {
@@ -225,7 +228,6 @@ orphan_tops find_tops(pdata::block_manager &bm, const std::unordered_map<block_a
 		if (c > (r == refs.end() ? 0 : r->second))
 			short_of_parents.push_back(b);
 	}
-	const block_address n = bm.nr_blocks();
 	pdata::read_in_batches(bm.io(), short_of_parents, [&](block_address b, const uint8_t *data) {
 		if (!data || pdata::btree_node_validator().check(data, b))
 			return;
@@ -237,7 +239,7 @@ orphan_tops find_tops(pdata::block_manager &bm, const std::unordered_map<block_a
 		for (uint32_t i = 0; i < nd.nr_entries(); i++) {
 			if (!nd.is_leaf())
 				c.children.push_back(nd.value64(i));
-			small = small && nd.value64(i) < n;
+			small = small && nd.value64(i) < claimed;
 		}
 		if (nd.is_leaf() && small && nd.nr_entries() > 1)
 			return; // a top-level leaf (device roots), not mappings
@@ -330,17 +332,29 @@ orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
 		out.notes.push_back("metadata space map unreadable: orphaned mapping subtrees not searched");
 		return out;
 	}
+	// (A truncated device's top level names roots past its end.)
+	const block_address claimed = std::max<block_address>(bm.nr_blocks(), sb.metadata_nr_blocks);
 	std::unordered_set<block_address> reached;
 	std::unordered_map<block_address, uint32_t> refs;
 	std::vector<lost_range> lost;
 	std::vector<std::pair<uint64_t, block_address>> device_roots, snapshot_roots;
 	walk_trees(bm, sb, reached, refs, &lost, &device_roots);
-	if (sb.metadata_snap && sb.metadata_snap < bm.nr_blocks()) {
-		// Trees a held metadata snapshot keeps are in use, not orphans.
+	if (sb.metadata_snap) {
+		// Trees a held metadata snapshot keeps are in use, not orphans:
+		// when they cannot be read, none can be told from an orphan.
 		std::vector<uint8_t> b(pdata::BLOCK_SIZE);
-		bm.io().read(sb.metadata_snap, 1, b.data());
-		if (superblock_problems(b.data(), sb.metadata_snap, bm.nr_blocks()).empty())
-			walk_trees(bm, decode_superblock(b.data()), reached, refs, nullptr, &snapshot_roots);
+		bool readable = sb.metadata_snap < bm.nr_blocks();
+		if (readable) {
+			bm.io().read(sb.metadata_snap, 1, b.data());
+			readable = superblock_problems(b.data(), sb.metadata_snap, claimed).empty();
+		}
+		if (!readable) {
+			out.notes.push_back("metadata snapshot superblock (block " + std::to_string(sb.metadata_snap) +
+			                    ") unreadable: its trees cannot be told from orphaned ones, which are not "
+			                    "searched");
+			return out;
+		}
+		walk_trees(bm, decode_superblock(b.data()), reached, refs, nullptr, &snapshot_roots);
 	}
 	resolve_aliases(bm, *counts, device_roots, details, refs, lost, out);
 
@@ -353,7 +367,7 @@ orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
 		if (!rooted.count(dev))
 			rootless.push_back(dev);
 	if (!rootless.empty()) {
-		auto tops = find_tops(bm, *counts, refs, reached);
+		auto tops = find_tops(bm, *counts, refs, reached, claimed);
 		std::map<uint64_t, block_address> named(snapshot_roots.begin(), snapshot_roots.end());
 		out.found_roots = identify_roots(bm, *counts, refs, tops, rootless, details, named, out.notes);
 		for (const auto &[dev, root] : out.found_roots) {
@@ -366,7 +380,7 @@ orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
 	if (lost.empty())
 		return out; // nothing is missing, so nothing can be an orphan of it
 
-	auto tops = find_tops(bm, *counts, refs, reached);
+	auto tops = find_tops(bm, *counts, refs, reached, claimed);
 	const auto &roots = tops.tops;
 	for (block_address r : roots) {
 		class keys_visitor : public pdata::btree_visitor {

@@ -41,7 +41,9 @@ struct scan {
 	std::vector<superblock> copies; // sound superblocks found anywhere (metadata snapshots)
 };
 
-scan scan_device(pdata::block_io &io) {
+// CLAIMED: the number of blocks the pool's metadata had (a value below it
+// may be a block number).
+scan scan_device(pdata::block_io &io, block_address claimed) {
 	scan s;
 	const block_address n = io.nr_blocks();
 	std::vector<block_address> all(n);
@@ -80,7 +82,7 @@ scan scan_device(pdata::block_io &io) {
 			return;
 		bool small = true;
 		for (uint32_t i = 0; i < nr && small; i++)
-			small = nd.value64(i) < n;
+			small = nd.value64(i) < claimed;
 		if (small) {
 			auto &v = s.small_leaves[b];
 			for (uint32_t i = 0; i < nr; i++)
@@ -236,8 +238,21 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 		live = decode_superblock(block.data());
 	else
 		out.notes.push_back("superblock: " + problems.front() + "; scanning the device for its trees");
+	// A superblock whose checksum holds tells its own fields truly even
+	// when it does not fit the device (a truncated copy of the metadata):
+	// the transaction id LVM checks, the data device's size, the uuid.
+	// Its roots are tried as a sound superblock's are.
+	std::optional<superblock> written = live;
+	if (!written && base::load_le32(block.data()) ==
+	                    pdata::block_checksum(block.data(), pdata::salt::thin_superblock)) {
+		superblock d = decode_superblock(block.data());
+		if (d.magic == SUPERBLOCK_MAGIC && d.blocknr == 0 && d.metadata_block_size == pdata::SECTORS_PER_BLOCK &&
+		    plausible_block_size(d.data_block_size))
+			live = written = d;
+	}
 
-	scan s = scan_device(io);
+	// (A truncated device's top level may name roots past its end.)
+	scan s = scan_device(io, std::max(io.nr_blocks(), written ? written->metadata_nr_blocks : 0));
 	classifier c(s);
 
 	// The superblock's own pair, if its roots are the trees they should be.
@@ -279,7 +294,7 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 				best = cand;
 		}
 
-	out.sb = live.value_or(superblock{});
+	out.sb = written.value_or(superblock{});
 	if (live_score && (!best || !(std::get<0>(*best) > *live_score))) {
 		out.nr_data_blocks = given.nr_data_blocks.value_or(live->data_sm().nr_blocks);
 		return out; // the superblock is sound and current
@@ -321,7 +336,7 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 
 	if (given.data_block_size)
 		out.sb.data_block_size = *given.data_block_size;
-	else if (live)
+	else if (written && plausible_block_size(written->data_block_size))
 		; // kept
 	else if (copy)
 		out.sb.data_block_size = copy->data_block_size;
@@ -335,13 +350,13 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 		out.sb.trans_id = *given.transaction_id;
 	else {
 		uint64_t t = details_trans;
-		if (live)
-			t = std::max(t, live->trans_id);
+		if (written)
+			t = std::max(t, written->trans_id);
 		if (copy)
 			t = std::max(t, copy->trans_id);
-		if (!live && !copy && details_roots.empty())
+		if (!written && !copy && details_roots.empty())
 			throw base::error(std::string(NEEDS_FIELD) + "transaction id");
-		if (!live)
+		if (!written)
 			out.notes.push_back("transaction id " + std::to_string(t) +
 		                    " inferred from the device details (LVM checks it: compare with lvs -o "
 		                    "transaction_id and give --transaction-id if it differs)");
@@ -353,8 +368,8 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 
 	if (given.nr_data_blocks)
 		out.nr_data_blocks = *given.nr_data_blocks;
-	else if (live)
-		out.nr_data_blocks = live->data_sm().nr_blocks;
+	else if (written)
+		out.nr_data_blocks = written->data_sm().nr_blocks;
 	else if (s.max_data_block) {
 		out.nr_data_blocks = *s.max_data_block + 1;
 		out.notes.push_back("nr_data_blocks " + std::to_string(out.nr_data_blocks) +
@@ -362,7 +377,7 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 		                    "data device's size)");
 	} else
 		throw base::error(std::string(NEEDS_FIELD) + "nr data blocks");
-	if (!live) {
+	if (!written) {
 		out.sb.flags = 0;
 		out.sb.version = 2;
 		out.sb.uuid = {};
