@@ -1,6 +1,8 @@
 // Reference counts for every block of a device, held compactly in memory:
 // four bits per block (two blocks a byte), in pages allocated as they are
-// first written, with the counts of 15 and above in a side table.  Used by writers that build metadata from scratch
+// first written.  A count of 15 and above is held in a byte per block of a
+// "wide" page, allocated for the pages that have such counts, and one of
+// 255 and above in a side table.  Used by writers that build metadata from scratch
 // (restore, repair) and by the checker that recounts everything.
 //
 // Why four bits: in pools with snapshots many data blocks are held by
@@ -28,6 +30,7 @@ public:
 	uint64_t size() const { return size_; }
 	void resize(uint64_t nr_blocks) {
 		pages_.resize((nr_blocks + PAGE_BLOCKS - 1) / PAGE_BLOCKS);
+		wide_.resize(pages_.size());
 		if (nr_blocks < size_) {
 			// Forget what lies past the new end in its last page.
 			uint64_t page_end = std::min(size_, (nr_blocks + PAGE_BLOCKS - 1) / PAGE_BLOCKS * PAGE_BLOCKS);
@@ -41,21 +44,49 @@ public:
 
 	uint32_t get(block_address b) const {
 		uint32_t s = small(b);
-		return s == BIG ? big_.at(b) : s;
+		if (s != BIG)
+			return s;
+		uint32_t w = (*wide_[b / PAGE_BLOCKS])[b % PAGE_BLOCKS];
+		return w == HUGE ? big_.at(b) : w;
 	}
 
 	void set(block_address b, uint32_t c) {
 		uint32_t s = small(b);
-		if (s == BIG && c < BIG)
+		if (s == BIG && (*wide_[b / PAGE_BLOCKS])[b % PAGE_BLOCKS] == HUGE && c < HUGE)
 			big_.erase(b);
-		if (c >= BIG) {
-			set_small(b, BIG);
-			big_[b] = c;
-		} else
+		if (c < BIG) {
 			set_small(b, c);
+			return;
+		}
+		set_small(b, BIG);
+		auto &w = wide_[b / PAGE_BLOCKS];
+		if (!w)
+			w = std::make_unique<wide_page>(PAGE_BLOCKS, 0);
+		(*w)[b % PAGE_BLOCKS] = uint8_t(c < HUGE ? c : HUGE);
+		if (c >= HUGE)
+			big_[b] = c;
 	}
 
 	[[gnu::always_inline]] void inc(block_address b, uint32_t by = 1) {
+		check(b);
+		// The common case (a page in use, a count that stays small) in place.
+		if (page *p = pages_[b / PAGE_BLOCKS].get()) [[likely]] {
+			uint8_t &byte = (*p)[(b % PAGE_BLOCKS) / 2];
+			unsigned shift = unsigned(4 * (b % 2));
+			uint32_t s = (byte >> shift) & 0x0f;
+			if (s + by < BIG) {
+				byte = uint8_t(byte + (by << shift));
+				return;
+			}
+			// (Counts of 15 and more: data blocks shared by many snapshots.)
+			if (s == BIG) {
+				uint8_t &w = (*wide_[b / PAGE_BLOCKS])[b % PAGE_BLOCKS];
+				if (w + by < HUGE) {
+					w = uint8_t(w + by);
+					return;
+				}
+			}
+		}
 		uint32_t s = small(b);
 		if (s + by < BIG)
 			set_small(b, s + by);
@@ -75,6 +106,14 @@ public:
 	// 2i+1 (low), counts above 2 as 3); blocks past the end count 0.  Lets a
 	// checker compare a stored bitmap with a recount a word at a time.
 	uint64_t bitmap_word(block_address first) const {
+		if (first % 32 == 0 && first + 32 <= size_) {
+			// 32 counts are 16 bytes of one page: convert them 16 at a time.
+			const page *p = page_of(first);
+			if (!p)
+				return 0;
+			const uint8_t *at = p->data() + (first % PAGE_BLOCKS) / 2;
+			return bitmap_half(load64(at)) | bitmap_half(load64(at + 8)) << 32;
+		}
 		uint64_t word = 0;
 		uint64_t n = first >= size_ ? 0 : std::min<uint64_t>(32, size_ - first);
 		for (uint64_t i = 0; i < n; i++) {
@@ -96,12 +135,34 @@ public:
 	}
 
 private:
-	static constexpr uint32_t BIG = 15;
+	static uint64_t load64(const uint8_t *p) {
+		uint64_t v = 0;
+		for (int i = 7; i >= 0; i--)
+			v = v << 8 | p[i]; // (compiles to one load)
+		return v;
+	}
+	// 16 four-bit counts (the first in the low nibble) as the 32 low bits of
+	// a bitmap word: each count capped at 3, its two bits swapped (the high
+	// bit first), packed two bits apart.
+	static uint64_t bitmap_half(uint64_t x) {
+		const uint64_t ones = 0x1111111111111111ull;
+		uint64_t big = ((x >> 2) | (x >> 3)) & ones;    // count >= 4
+		uint64_t c = (x & 0x3333333333333333ull) | big | big << 1;
+		c = ((c >> 1) & ones) | ((c & ones) << 1);     // swap the two bits
+		c = (c | c >> 2) & 0x0f0f0f0f0f0f0f0full;    // 2 bits per nibble -> 4 per byte
+		c = (c | c >> 4) & 0x00ff00ff00ff00ffull;
+		c = (c | c >> 8) & 0x0000ffff0000ffffull;
+		return (c | c >> 16) & 0xffffffffull;
+	}
+
+	static constexpr uint32_t BIG = 15;   // in the nibble: see the wide page
+	static constexpr uint32_t HUGE = 255; // in the wide page: see the side table
 	// Counts live in pages of 64Ki blocks, allocated on first write: a map of
 	// a huge, mostly unused device (a pool's data device, or what a hostile
 	// input claims) costs only the pages in use.
 	static constexpr uint64_t PAGE_BLOCKS = 1 << 16;
 	using page = std::vector<uint8_t>; // PAGE_BLOCKS / 2 bytes, two counts a byte
+	using wide_page = std::vector<uint8_t>; // PAGE_BLOCKS bytes
 
 	const page *page_of(block_address b) const { return pages_[b / PAGE_BLOCKS].get(); }
 	uint32_t raw(block_address b) const {
@@ -135,6 +196,7 @@ private:
 
 	uint64_t size_ = 0;
 	std::vector<std::unique_ptr<page>> pages_;
+	std::vector<std::unique_ptr<wide_page>> wide_;
 	std::unordered_map<block_address, uint32_t> big_;
 };
 

@@ -57,7 +57,10 @@ struct stored_counts {
 	const char *which = "";
 	uint64_t nr_blocks = 0;
 	std::vector<block_address> bitmaps; // location of bitmap i
-	std::vector<bool> in_overflow;      // block has an entry in the reference count tree
+	// A bit per block: it has an entry in the reference count tree (in
+	// 32-bit words, so a bitmap word's 32 blocks are tested at once).
+	std::vector<uint32_t> in_overflow;
+	bool overflowed(block_address b) const { return in_overflow[b / 32] >> (b % 32) & 1; }
 	// Metadata only: the overflow entries, compared once every reference is
 	// counted (the space map's own trees add metadata references).
 	std::map<block_address, uint32_t> overflow;
@@ -340,7 +343,7 @@ private:
 			                              std::to_string(b) + ", beyond the map's end"});
 			return;
 		}
-		sc.in_overflow[b] = true;
+		sc.in_overflow[b / 32] |= uint32_t(1) << (b % 32);
 		if (c < 3)
 			sc.problems.push_back({b, std::string(sc.which) + " space map: reference count tree holds count " +
 			                              std::to_string(c) + " for block " + std::to_string(b)});
@@ -351,12 +354,8 @@ private:
 	}
 
 	// Any of blocks FIRST..FIRST+31 in the reference count tree?
-	static bool any_overflow(const stored_counts &sc, block_address first) {
-		for (block_address b = first; b < first + 32; b++)
-			if (sc.in_overflow[b])
-				return true;
-		return false;
-	}
+	// (FIRST: a multiple of 32.)
+	static bool any_overflow(const stored_counts &sc, block_address first) { return sc.in_overflow[first / 32]; }
 
 	static void compare_one(std::vector<count_mismatch> &out, block_address b, uint32_t stored,
 	                        const count_array &real) {
@@ -417,7 +416,7 @@ private:
 						                  " counts block " + std::to_string(block) + " past the map's end");
 					continue;
 				}
-				bool overflow = sc.in_overflow[block];
+				bool overflow = sc.overflowed(block);
 				if (v == 3) {
 					if (!overflow)
 						sc.problems.push_back({block, which + " space map: block " + std::to_string(block) +
@@ -509,10 +508,10 @@ private:
 
 		meta_stored_.which = "metadata";
 		meta_stored_.nr_blocks = meta.nr_blocks;
-		meta_stored_.in_overflow.assign(meta.nr_blocks, false);
+		meta_stored_.in_overflow.assign((meta.nr_blocks + 31) / 32, 0);
 		data_stored_.which = "data";
 		data_stored_.nr_blocks = data.nr_blocks;
-		data_stored_.in_overflow.assign(data.nr_blocks, false);
+		data_stored_.in_overflow.assign((data.nr_blocks + 31) / 32, 0);
 		census_.add_root(meta.ref_count_root, 4, META_REF_COUNTS);
 		census_.add_root(data.bitmap_root, 16, DATA_INDEX);
 		census_.add_root(data.ref_count_root, 4, DATA_REF_COUNTS);

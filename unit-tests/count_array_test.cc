@@ -1,5 +1,5 @@
-// count_array against a std::map model: counts crossing the 4-bit limit in
-// both directions, odd sizes, growing and shrinking.
+// count_array against a std::map model: counts crossing the 4-bit and the
+// 8-bit limits in both directions, odd sizes, growing and shrinking.
 #include "persistent-data/count_array.h"
 
 #include <gtest/gtest.h>
@@ -31,8 +31,14 @@ TEST(CountArray, RandomIncDecSetAgainstAModel) {
 	for (int step = 0; step < 200000; step++) {
 		uint64_t b = rng() % 40; // few blocks, so counts climb past 15
 		switch (rng() % 4) {
-		case 0:
-		case 1: a.inc(b); model[b]++; break;
+		case 0: a.inc(b); model[b]++; break;
+		case 1: {
+			// Big steps, so counts also cross the wide pages' limit (255).
+			uint32_t by = 1 + uint32_t(rng() % 90);
+			a.inc(b, by);
+			model[b] += by;
+			break;
+		}
 		case 2:
 			if (model[b]) {
 				a.dec(b);
@@ -41,7 +47,7 @@ TEST(CountArray, RandomIncDecSetAgainstAModel) {
 				EXPECT_THROW(a.dec(b), std::underflow_error);
 			break;
 		case 3: {
-			uint32_t c = uint32_t(rng() % 40);
+			uint32_t c = uint32_t(rng() % 2 ? rng() % 40 : rng() % 600);
 			a.set(b, c);
 			model[b] = c;
 		}
