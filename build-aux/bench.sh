@@ -5,7 +5,8 @@
 # Images are generated once and cached outside the repository, in
 # ${DMPD_BENCH_DIR:-/var/tmp/dmpd-bench}.  Sizes: BENCH_SIZES (default
 # "100k 2M 20M snap300" mappings), CACHE_SIZES (default "1M 10M" cache
-# blocks).  RUNS: runs per measurement (default 5).
+# blocks), ERA_SIZES, SNAP_SIZES; BENCH_THIN_TOOLS (default "check dump
+# restore ls delta").  RUNS: runs per measurement (default 5).
 set -eu
 bin=$1
 cache=${DMPD_BENCH_DIR:-/var/tmp/dmpd-bench}
@@ -89,7 +90,8 @@ cache_image() {
 	echo "$img"
 }
 
-for size in ${CACHE_SIZES-"1M 10M"}; do
+cache_sizes=${CACHE_SIZES-"1M 10M"}
+for size in $cache_sizes; do
 	case $size in 1M) n=1000000 ;; 10M) n=10000000 ;; *[!0-9]* | "") echo "bad cache size '$size'" >&2; exit 1 ;; *) n=$size ;; esac
 	img=$(cache_image "$n")
 	row cache_check "$size" "$bin/cache_check" -q "$img"
@@ -156,17 +158,41 @@ for size in ${SNAP_SIZES-"1M"}; do
 	printf '%-14s %5s %10s %10s %7s %10s %10s\n' snap_check "$size" "$1" - - "$2" -
 done
 
+# BENCH_THIN_TOOLS: which thin rows (default all; the reference takes
+# minutes on the 20M image for restore).
+thin_tools=${BENCH_THIN_TOOLS-"check dump restore ls delta"}
+want() {
+	case " $thin_tools " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
 for size in $sizes; do
 	img=$(image "$size")
 	out=$cache/restore-$size.img
 	[ -e "$out" ] || truncate -s 4G "$out"
-	row thin_check "$size" "$bin/thin_check" -q "$img"
-	row thin_dump "$size" "$bin/thin_dump" -o /dev/null "$img"
-	row thin_restore "$size" "$bin/thin_restore" -q -i "$img.xml" -o "$out"
-	row thin_ls "$size" "$bin/thin_ls" -o DEV,MAPPED_BLOCKS,EXCLUSIVE_BLOCKS,SHARED_BLOCKS "$img"
-	row thin_delta "$size" "$bin/thin_delta" --thin1 0 --thin2 1 "$img"
+	want check && row thin_check "$size" "$bin/thin_check" -q "$img"
+	want dump && row thin_dump "$size" "$bin/thin_dump" -o /dev/null "$img"
+	want restore && row thin_restore "$size" "$bin/thin_restore" -q -i "$img.xml" -o "$out"
+	want ls && row thin_ls "$size" "$bin/thin_ls" -o DEV,MAPPED_BLOCKS,EXCLUSIVE_BLOCKS,SHARED_BLOCKS "$img"
+	want delta && row thin_delta "$size" "$bin/thin_delta" --thin1 0 --thin2 1 "$img"
 	floor=$(measure "$bin/pdata_tools" thin_read_floor "$img")
 	echo "   floor (read and checksum each used block once): $floor"
+	# thin_check against the floor, runs interleaved (so drift in the
+	# machine's speed hits both), in milliseconds.
+	i=0
+	: > /tmp/dmpd-bench-pairs
+	while [ $i -lt $((runs * 3)) ]; do
+		t0=$(date +%s%N)
+		"$bin/pdata_tools" thin_read_floor "$img" > /dev/null
+		t1=$(date +%s%N)
+		"$bin/thin_check" -q "$img" || true
+		t2=$(date +%s%N)
+		echo "$(((t1 - t0) / 1000)) $(((t2 - t1) / 1000))" >> /tmp/dmpd-bench-pairs
+		i=$((i + 1))
+	done
+	f=$(cut -d' ' -f1 /tmp/dmpd-bench-pairs | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+	c=$(cut -d' ' -f2 /tmp/dmpd-bench-pairs | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+	awk -v f="$f" -v c="$c" 'BEGIN { printf "   thin_check %.1f ms, floor %.1f ms: %.2fx the floor (goal: 2x)\n", c / 1000, f / 1000, c / f }'
 	if command -v strace > /dev/null; then
 		calls=$(strace -f -c -e trace=pread64,read,preadv "$bin/thin_check" -q "$img" 2>&1 >/dev/null |
 			awk '/pread64|preadv|read$/ {n += $4} END {print n+0}')

@@ -198,6 +198,37 @@ private:
 	std::vector<std::unique_ptr<page>> pages_;
 	std::vector<std::unique_ptr<wide_page>> wide_;
 	std::unordered_map<block_address, uint32_t> big_;
+
+public:
+	// inc() for a run of calls that mostly fall in one page (the blocks of
+	// one btree leaf): the page is looked up once, not once a block.
+	class incrementer {
+	public:
+		explicit incrementer(count_array &a) : a_(a) {}
+		[[gnu::always_inline]] void inc(block_address b) {
+			a_.check(b);
+			uint64_t index = b / PAGE_BLOCKS;
+			if (index != index_ || !page_) [[unlikely]] {
+				index_ = index;
+				page_ = a_.pages_[index].get();
+			}
+			if (page_) [[likely]] {
+				uint8_t &byte = (*page_)[(b % PAGE_BLOCKS) / 2];
+				unsigned shift = unsigned(4 * (b % 2));
+				if (((byte >> shift) & 0x0f) + 1u < BIG) {
+					byte = uint8_t(byte + (1u << shift));
+					return;
+				}
+			}
+			a_.inc(b);
+			page_ = nullptr; // (it may have been allocated)
+		}
+
+	private:
+		count_array &a_;
+		uint64_t index_ = UINT64_MAX;
+		page *page_ = nullptr;
+	};
 };
 
 } // namespace pdata

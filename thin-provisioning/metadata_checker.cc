@@ -240,10 +240,12 @@ private:
 			break;
 		default: {
 			uint64_t dev = (tag - FIRST_DEVICE) / 2;
-			for (uint32_t i = 0; i < n.nr_entries(); i++) {
+			const uint32_t nr = n.nr_entries();
+			count_array::incrementer refs(data_refs_); // a leaf's blocks are mostly in one page
+			for (uint32_t i = 0; i < nr; i++) {
 				uint64_t data = unpack_block_time(n.value64(i)).data_block;
 				if (data < nr_data_blocks_)
-					data_refs_.inc(data);
+					refs.inc(data);
 				else if (out_of_range_lines_++ < MAX_LINES)
 					report_.fatal("thin device " + std::to_string(dev) + ": block " +
 					              std::to_string(n.key(i)) + " is mapped to data block " +
