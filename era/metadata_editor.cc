@@ -61,7 +61,8 @@ block_address metadata_editor::first_array_block(block_address root) {
 
 metadata_editor::bitmap_slot metadata_editor::locate(block_address b) {
 	pdata::sm_root root = sb_.metadata_sm();
-	if (b >= root.nr_blocks)
+	// (The index block has room for MAX_METADATA_BLOCKS' bitmaps only.)
+	if (b >= root.nr_blocks || b >= pdata::MAX_METADATA_BLOCKS)
 		throw base::error("block " + std::to_string(b) + " is beyond the metadata space map");
 	auto index = read(root.bitmap_root);
 	uint64_t i = b / pdata::ENTRIES_PER_BITMAP;
@@ -117,7 +118,7 @@ void metadata_editor::adjust_count(block_address b, int delta) {
 
 block_address metadata_editor::find_free() {
 	pdata::sm_root root = sb_.metadata_sm();
-	block_address end = std::min<block_address>(root.nr_blocks, io_.nr_blocks());
+	block_address end = std::min<block_address>({root.nr_blocks, io_.nr_blocks(), pdata::MAX_METADATA_BLOCKS});
 	auto index = read(root.bitmap_root);
 	for (uint64_t i = 0; i * pdata::ENTRIES_PER_BITMAP < end; i++) {
 		auto e = pdata::decode_index_entry(index.data() + pdata::METADATA_INDEX_OFFSET + pdata::INDEX_ENTRY_SIZE * i);

@@ -71,15 +71,10 @@ public:
 		check(b);
 		// The common case (a page in use, a count that stays small) in place.
 		if (page *p = pages_[b / PAGE_BLOCKS].get()) [[likely]] {
-			uint8_t &byte = (*p)[(b % PAGE_BLOCKS) / 2];
-			unsigned shift = unsigned(4 * (b % 2));
-			uint32_t s = (byte >> shift) & 0x0f;
-			if (s + by < BIG) {
-				byte = uint8_t(byte + (by << shift));
+			if (add_small(*p, b, by))
 				return;
-			}
 			// (Counts of 15 and more: data blocks shared by many snapshots.)
-			if (s == BIG) {
+			if (raw(b) == BIG) {
 				uint8_t &w = (*wide_[b / PAGE_BLOCKS])[b % PAGE_BLOCKS];
 				if (w + by < HUGE) {
 					w = uint8_t(w + by);
@@ -165,6 +160,16 @@ private:
 	using wide_page = std::vector<uint8_t>; // PAGE_BLOCKS bytes
 
 	const page *page_of(block_address b) const { return pages_[b / PAGE_BLOCKS].get(); }
+	// Adds BY to B's count in its page P when the sum stays below BIG: the
+	// common case of every increment, done in place.
+	[[gnu::always_inline]] static bool add_small(page &p, block_address b, uint32_t by) {
+		uint8_t &byte = p[(b % PAGE_BLOCKS) / 2];
+		unsigned shift = unsigned(4 * (b % 2));
+		if (((byte >> shift) & 0x0f) + by >= BIG)
+			return false;
+		byte = uint8_t(byte + (by << shift));
+		return true;
+	}
 	uint32_t raw(block_address b) const {
 		const page *p = page_of(b);
 		return p ? ((*p)[(b % PAGE_BLOCKS) / 2] >> (4 * (b % 2))) & 0x0f : 0;
@@ -212,14 +217,8 @@ public:
 				index_ = index;
 				page_ = a_.pages_[index].get();
 			}
-			if (page_) [[likely]] {
-				uint8_t &byte = (*page_)[(b % PAGE_BLOCKS) / 2];
-				unsigned shift = unsigned(4 * (b % 2));
-				if (((byte >> shift) & 0x0f) + 1u < BIG) {
-					byte = uint8_t(byte + (1u << shift));
-					return;
-				}
-			}
+			if (page_ && add_small(*page_, b, 1)) [[likely]]
+				return;
 			a_.inc(b);
 			page_ = nullptr; // (it may have been allocated)
 		}

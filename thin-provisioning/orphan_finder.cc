@@ -47,8 +47,11 @@ public:
 		if (d.fatal && lost_)
 			lost_->push_back({dev_, d.lost_begin, d.lost_end, d.block});
 	}
-private:
+
+protected:
 	std::unordered_set<block_address> &reached_;
+
+private:
 	std::vector<lost_range> *lost_;
 	uint64_t dev_;
 };
@@ -121,8 +124,6 @@ void walk_trees(pdata::block_manager &bm, const superblock &sb, std::unordered_s
 	class top_visitor : public reach_visitor {
 	public:
 		using reach_visitor::reach_visitor;
-		top_visitor(std::unordered_set<block_address> &reached, std::unordered_map<block_address, uint32_t> &r)
-		    : reach_visitor(reached, nullptr, 0), reached_(reached), refs_(r) {}
 		void visit_leaf(const pdata::node_context &c, pdata::node_ref n) override {
 			// A leaf the live and the snapshot's top levels share holds
 			// one reference to each root, however often it is walked.
@@ -130,15 +131,11 @@ void walk_trees(pdata::block_manager &bm, const superblock &sb, std::unordered_s
 			for (uint32_t i = 0; i < n.nr_entries(); i++) {
 				roots.push_back({n.key(i), n.value64(i)});
 				if (first)
-					refs_[n.value64(i)]++;
+					(*refs)[n.value64(i)]++;
 			}
 		}
 		std::vector<std::pair<uint64_t, block_address>> roots;
-
-	private:
-		std::unordered_set<block_address> &reached_;
-		std::unordered_map<block_address, uint32_t> &refs_;
-	} top(reached, refs);
+	} top(reached, nullptr, 0);
 	top.refs = &refs;
 	pdata::walk_btree(bm, sb.data_mapping_root, {MAPPING_VALUE_SIZE, false}, top);
 	if (roots)
@@ -338,6 +335,7 @@ orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
 	std::unordered_map<block_address, uint32_t> refs;
 	std::vector<lost_range> lost;
 	std::vector<std::pair<uint64_t, block_address>> device_roots, snapshot_roots;
+	bool snapshot_unreadable = false;
 	walk_trees(bm, sb, reached, refs, &lost, &device_roots);
 	if (sb.metadata_snap) {
 		// Trees a held metadata snapshot keeps are in use, not orphans:
@@ -348,15 +346,19 @@ orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
 			bm.io().read(sb.metadata_snap, 1, b.data());
 			readable = superblock_problems(b.data(), sb.metadata_snap, claimed).empty();
 		}
-		if (!readable) {
-			out.notes.push_back("metadata snapshot superblock (block " + std::to_string(sb.metadata_snap) +
-			                    ") unreadable: its trees cannot be told from orphaned ones, which are not "
-			                    "searched");
-			return out;
-		}
-		walk_trees(bm, decode_superblock(b.data()), reached, refs, nullptr, &snapshot_roots);
+		if (readable)
+			walk_trees(bm, decode_superblock(b.data()), reached, refs, nullptr, &snapshot_roots);
+		else
+			snapshot_unreadable = true;
 	}
+	// (Without the snapshot's references an alias can be missed, never
+	// made up: it is found by references above the stored count.)
 	resolve_aliases(bm, *counts, device_roots, details, refs, lost, out);
+	if (snapshot_unreadable) {
+		out.notes.push_back("metadata snapshot superblock (block " + std::to_string(sb.metadata_snap) +
+		                    ") unreadable: its trees cannot be told from orphaned ones, which are not searched");
+		return out;
+	}
 
 	// Devices the damaged top level lost: their roots are orphans too.
 	std::set<uint64_t> rooted;

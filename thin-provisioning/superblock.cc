@@ -55,13 +55,16 @@ void encode_superblock(const superblock &sb, uint8_t *b) {
 	pdata::seal_checksum(b, pdata::salt::thin_superblock);
 }
 
+bool superblock_checksum_holds(const uint8_t *b) {
+	return base::load_le32(b) == pdata::block_checksum(b, pdata::salt::thin_superblock);
+}
+
 std::vector<std::string> superblock_problems(const uint8_t *b, block_address location,
                                              block_address device_blocks) {
 	std::vector<std::string> p;
-	uint32_t stored = base::load_le32(b);
-	uint32_t wanted = pdata::block_checksum(b, pdata::salt::thin_superblock);
-	if (stored != wanted) {
-		p.push_back("bad checksum in superblock, wanted " + std::to_string(wanted));
+	if (!superblock_checksum_holds(b)) {
+		p.push_back("bad checksum in superblock, wanted " +
+		            std::to_string(pdata::block_checksum(b, pdata::salt::thin_superblock)));
 		return p; // nothing else in the block can be trusted
 	}
 	superblock sb = decode_superblock(b);

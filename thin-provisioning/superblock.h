@@ -66,6 +66,10 @@ void encode_superblock(const superblock &sb, uint8_t *block);
 // Problems with a superblock block read from LOCATION, in the order the
 // reference checker reports them; empty when it is sound.  Fatal all.
 // metadata_nr_blocks: the device size in blocks, for root range checks.
+// Whether the block's stored checksum is the superblock checksum of its
+// contents (the first test superblock_problems makes).
+bool superblock_checksum_holds(const uint8_t *block);
+
 std::vector<std::string> superblock_problems(const uint8_t *block, block_address location,
                                              block_address device_blocks);
 

@@ -226,6 +226,11 @@ bool same_devices(const tree &details, const tree &top) {
 
 bool plausible_block_size(uint32_t s) { return s >= 128 && s <= 2097152 && s % 128 == 0; }
 
+std::string damaged_top_level(const superblock &sb) {
+	return "superblock: the top level of the mapping tree (block " + std::to_string(sb.data_mapping_root) +
+	       ") is damaged";
+}
+
 } // namespace
 
 salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_overrides &given) {
@@ -242,17 +247,15 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 	// when it does not fit the device (a truncated copy of the metadata):
 	// the transaction id LVM checks, the data device's size, the uuid.
 	// Its roots are tried as a sound superblock's are.
-	std::optional<superblock> written = live;
-	if (!written && base::load_le32(block.data()) ==
-	                    pdata::block_checksum(block.data(), pdata::salt::thin_superblock)) {
+	if (!live && superblock_checksum_holds(block.data())) {
 		superblock d = decode_superblock(block.data());
 		if (d.magic == SUPERBLOCK_MAGIC && d.blocknr == 0 && d.metadata_block_size == pdata::SECTORS_PER_BLOCK &&
 		    plausible_block_size(d.data_block_size))
-			live = written = d;
+			live = d;
 	}
 
 	// (A truncated device's top level may name roots past its end.)
-	scan s = scan_device(io, std::max(io.nr_blocks(), written ? written->metadata_nr_blocks : 0));
+	scan s = scan_device(io, std::max(io.nr_blocks(), live ? live->metadata_nr_blocks : 0));
 	classifier c(s);
 
 	// The superblock's own pair, if its roots are the trees they should be.
@@ -294,7 +297,7 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 				best = cand;
 		}
 
-	out.sb = written.value_or(superblock{});
+	out.sb = live.value_or(superblock{});
 	if (live_score && (!best || !(std::get<0>(*best) > *live_score))) {
 		out.nr_data_blocks = given.nr_data_blocks.value_or(live->data_sm().nr_blocks);
 		return out; // the superblock is sound and current
@@ -305,16 +308,13 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 		// since): keep the superblock; the repair finds the roots the
 		// damaged top level lost among the trees still in use.
 		out.nr_data_blocks = given.nr_data_blocks.value_or(live->data_sm().nr_blocks);
-		out.notes.push_back("superblock: the top level of the mapping tree (block " +
-		                    std::to_string(live->data_mapping_root) +
-		                    ") is damaged; keeping the live device details and searching the trees in use "
-		                    "for the devices' mapping roots");
+		out.notes.push_back(damaged_top_level(*live) +
+		                    "; keeping the live device details and searching the trees in use for the "
+		                    "devices' mapping roots");
 		return out;
 	}
 	if (live_details_score)
-		out.notes.push_back("superblock: the top level of the mapping tree (block " +
-		                    std::to_string(live->data_mapping_root) +
-		                    ") is damaged and the device holds a more recent pair of trees");
+		out.notes.push_back(damaged_top_level(*live) + " and the device holds a more recent pair of trees");
 	if (!best)
 		throw base::error(io.name() + ": no consistent pair of device-details and mapping trees found");
 	out.scanned = true;
@@ -336,8 +336,8 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 
 	if (given.data_block_size)
 		out.sb.data_block_size = *given.data_block_size;
-	else if (written && plausible_block_size(written->data_block_size))
-		; // kept
+	else if (live)
+		; // kept (plausible: checked above)
 	else if (copy)
 		out.sb.data_block_size = copy->data_block_size;
 	else if (damaged_magic && plausible_block_size(damaged.data_block_size))
@@ -350,13 +350,13 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 		out.sb.trans_id = *given.transaction_id;
 	else {
 		uint64_t t = details_trans;
-		if (written)
-			t = std::max(t, written->trans_id);
+		if (live)
+			t = std::max(t, live->trans_id);
 		if (copy)
 			t = std::max(t, copy->trans_id);
-		if (!written && !copy && details_roots.empty())
+		if (!live && !copy && details_roots.empty())
 			throw base::error(std::string(NEEDS_FIELD) + "transaction id");
-		if (!written)
+		if (!live)
 			out.notes.push_back("transaction id " + std::to_string(t) +
 		                    " inferred from the device details (LVM checks it: compare with lvs -o "
 		                    "transaction_id and give --transaction-id if it differs)");
@@ -368,8 +368,8 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 
 	if (given.nr_data_blocks)
 		out.nr_data_blocks = *given.nr_data_blocks;
-	else if (written)
-		out.nr_data_blocks = written->data_sm().nr_blocks;
+	else if (live)
+		out.nr_data_blocks = live->data_sm().nr_blocks;
 	else if (s.max_data_block) {
 		out.nr_data_blocks = *s.max_data_block + 1;
 		out.notes.push_back("nr_data_blocks " + std::to_string(out.nr_data_blocks) +
@@ -377,7 +377,7 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 		                    "data device's size)");
 	} else
 		throw base::error(std::string(NEEDS_FIELD) + "nr data blocks");
-	if (!written) {
+	if (!live) {
 		out.sb.flags = 0;
 		out.sb.version = 2;
 		out.sb.uuid = {};
