@@ -69,24 +69,7 @@ public:
 
 	[[gnu::always_inline]] void inc(block_address b, uint32_t by = 1) {
 		check(b);
-		// The common case (a page in use, a count that stays small) in place.
-		if (page *p = pages_[b / PAGE_BLOCKS].get()) [[likely]] {
-			if (add_small(*p, b, by))
-				return;
-			// (Counts of 15 and more: data blocks shared by many snapshots.)
-			if (raw(b) == BIG) {
-				uint8_t &w = (*wide_[b / PAGE_BLOCKS])[b % PAGE_BLOCKS];
-				if (w + by < HUGE) {
-					w = uint8_t(w + by);
-					return;
-				}
-			}
-		}
-		uint32_t s = small(b);
-		if (s + by < BIG)
-			set_small(b, s + by);
-		else
-			set(b, get(b) + by);
+		inc_in(pages_[b / PAGE_BLOCKS].get(), b, by);
 	}
 
 	void dec(block_address b) {
@@ -160,15 +143,32 @@ private:
 	using wide_page = std::vector<uint8_t>; // PAGE_BLOCKS bytes
 
 	const page *page_of(block_address b) const { return pages_[b / PAGE_BLOCKS].get(); }
-	// Adds BY to B's count in its page P when the sum stays below BIG: the
-	// common case of every increment, done in place.
-	[[gnu::always_inline]] static bool add_small(page &p, block_address b, uint32_t by) {
-		uint8_t &byte = p[(b % PAGE_BLOCKS) / 2];
-		unsigned shift = unsigned(4 * (b % 2));
-		if (((byte >> shift) & 0x0f) + by >= BIG)
-			return false;
-		byte = uint8_t(byte + (by << shift));
-		return true;
+	// Adds BY to B's count, P being B's page (null if not allocated yet).
+	// In place when the page exists and the count stays below BIG (nearly
+	// every increment), or below HUGE in the wide page (data blocks shared
+	// by many snapshots); through get and set otherwise.
+	[[gnu::always_inline]] void inc_in(page *p, block_address b, uint32_t by) {
+		if (p) [[likely]] {
+			uint8_t &byte = (*p)[(b % PAGE_BLOCKS) / 2];
+			unsigned shift = unsigned(4 * (b % 2));
+			uint32_t s = (byte >> shift) & 0x0f;
+			if (s + by < BIG) {
+				byte = uint8_t(byte + (by << shift));
+				return;
+			}
+			if (s == BIG) {
+				uint8_t &w = (*wide_[b / PAGE_BLOCKS])[b % PAGE_BLOCKS];
+				if (w + by < HUGE) {
+					w = uint8_t(w + by);
+					return;
+				}
+			}
+		}
+		uint32_t s = small(b);
+		if (s + by < BIG)
+			set_small(b, s + by);
+		else
+			set(b, get(b) + by);
 	}
 	uint32_t raw(block_address b) const {
 		const page *p = page_of(b);
@@ -217,10 +217,7 @@ public:
 				index_ = index;
 				page_ = a_.pages_[index].get();
 			}
-			if (page_ && add_small(*page_, b, 1)) [[likely]]
-				return;
-			a_.inc(b);
-			page_ = nullptr; // (it may have been allocated)
+			a_.inc_in(page_, b, 1); // (a null page_ is looked up again next time)
 		}
 
 	private:
