@@ -294,7 +294,7 @@ TEST(ThinRepairLostSuperblock, AsksForTheDataBlockSizeOnlyWhenNothingShowsIt) {
 
 namespace {
 
-// A damaged top level with no metadata snapshot: every device whose
+// A zeroed top level with no metadata snapshot: every device whose
 // mapped_blocks match exactly one orphaned tree gets it back; two devices
 // of one count (filled independently, so nothing ties either tree to
 // either device) are left out and said so, never given each other's data.
@@ -303,7 +303,7 @@ TEST(ThinRepairLostTopLevel, DevicesThatCannotBeToldApartAreLeftOutNotSwapped) {
 	std::string img = dir.path("meta.img"), orig = dir.path("orig.img"), out = dir.path("out.img");
 	ASSERT_EQ(generate(orig, out, {"--devices", "3", "--mappings", "2000", "--snapshots", "2"}), 0);
 	ft::write_file(img, ft::read_file(orig));
-	auto d = ft::run({ft::tool("thin_generate_damage"), img, "--kind", "bad-checksum", "--target", "top-level-node"});
+	auto d = ft::run({ft::tool("thin_generate_damage"), img, "--kind", "zero-block", "--target", "top-level-node"});
 	ASSERT_EQ(d.status, 0) << d.err;
 	auto before = mappings_of(orig);
 	ASSERT_EQ(before.at(1).size(), before.at(2).size()) << "devices 1 and 2 must have one count for this test";
@@ -324,6 +324,89 @@ TEST(ThinRepairLostTopLevel, DevicesThatCannotBeToldApartAreLeftOutNotSwapped) {
 	auto dump = ft::run({ft::tool("thin_dump"), "--repair", img});
 	EXPECT_EQ(dump.status, 0) << dump.err;
 	EXPECT_EQ(dump.out, ft::run({ft::tool("thin_dump"), out}).out);
+}
+
+// Sets the top-level leaf's value for device DEV in IMAGE to what CHANGE
+// makes of it (the leaf's checksum then fails).
+template <typename F> void change_top_level_entry(const std::string &image, uint64_t dev, F change) {
+	block_address leaf;
+	{
+		pdata::file_block_io io(image, base::access_mode::read_only);
+		leaf = thin::read_superblock(io).data_mapping_root;
+	}
+	std::string bytes = ft::read_file(image);
+	auto *node = reinterpret_cast<uint8_t *>(bytes.data()) + leaf * pdata::BLOCK_SIZE;
+	pdata::node_mut nd(node);
+	ASSERT_TRUE(nd.is_leaf()) << "the top level must be one leaf for this test";
+	int i = nd.lower_bound(dev);
+	ASSERT_TRUE(i >= 0 && nd.key(i) == dev);
+	nd.set_value64(i, change(nd.value64(i)));
+	ft::write_file(image, bytes);
+}
+
+block_address top_level_entry(const std::string &image, uint64_t dev) {
+	pdata::file_block_io io(image, base::access_mode::read_only);
+	pdata::block_manager bm(io);
+	const std::set<block_address> none;
+	collector top(none);
+	pdata::walk_btree(bm, thin::read_superblock(io).data_mapping_root, {thin::MAPPING_VALUE_SIZE, false}, top);
+	return top.entries.at(dev);
+}
+
+// A top-level leaf whose checksum fails but whose structure holds still
+// names the devices' roots: where mapped_blocks cannot tell two devices'
+// trees apart, its entries do - each checked against the orphaned trees, so
+// an entry the damage changed names nothing and only that device is left
+// out.
+TEST(ThinRepairLostTopLevel, AChecksumDamagedTopLevelStillNamesTheRoots) {
+	ft::scratch dir;
+	std::string img = dir.path("meta.img"), orig = dir.path("orig.img"), out = dir.path("out.img");
+	ASSERT_EQ(generate(orig, out, {"--devices", "3", "--mappings", "2000", "--snapshots", "2"}), 0);
+	auto before = mappings_of(orig);
+	ASSERT_EQ(before.at(1).size(), before.at(2).size()) << "devices 1 and 2 must have one count for this test";
+
+	// A bit flipped away from the entries.
+	ft::write_file(img, ft::read_file(orig));
+	auto d = ft::run({ft::tool("thin_generate_damage"), img, "--kind", "bad-checksum", "--target", "top-level-node"});
+	ASSERT_EQ(d.status, 0) << d.err;
+	auto r = ft::run({ft::tool("thin_repair"), "-i", img, "-o", out});
+	ASSERT_EQ(r.status, 0) << r.err;
+	for (const char *dev : {"1", "2"})
+		EXPECT_TRUE(std::regex_search(r.err, std::regex("thin device " + std::string(dev) +
+		                                                ": mapping root found at block [0-9]+ \\(an orphaned tree "
+		                                                "of its 2000 mappings the damaged top level names for it")))
+		    << r.err;
+	EXPECT_TRUE(mappings_of(out) == before) << r.err;
+	EXPECT_EQ(ft::run({ft::reference("thin_check"), out}).status, 0);
+
+	// A bit flipped in device 1's root: that entry names no orphaned tree.
+	ft::write_file(img, ft::read_file(orig));
+	change_top_level_entry(img, 1, [](uint64_t v) { return v ^ (uint64_t(1) << 40); });
+	ASSERT_EQ(ft::run({ft::tool("thin_check"), img}).status, 1);
+	r = ft::run({ft::tool("thin_repair"), "-i", img, "-o", out});
+	ASSERT_EQ(r.status, 0) << r.err;
+	EXPECT_NE(r.err.find("thin device 1: 2 orphaned trees of its 2000 mappings could be its own"), std::string::npos)
+	    << r.err;
+	auto expected = before;
+	expected.erase(1);
+	EXPECT_TRUE(mappings_of(out) == expected) << r.err;
+	EXPECT_EQ(ft::run({ft::tool("thin_check"), out}).status, 0);
+	EXPECT_EQ(ft::run({ft::reference("thin_check"), out}).status, 0);
+
+	// Device 1's entry changed to device 2's root: one of the two entries
+	// is wrong and nothing tells which, so neither is used.
+	ft::write_file(img, ft::read_file(orig));
+	block_address root2 = top_level_entry(orig, 2);
+	change_top_level_entry(img, 1, [&](uint64_t) { return root2; });
+	r = ft::run({ft::tool("thin_repair"), "-i", img, "-o", out});
+	ASSERT_EQ(r.status, 0) << r.err;
+	EXPECT_NE(r.err.find("the damaged top level names one tree for more thin devices of 2000 mappings than lost "
+	                     "it"),
+	          std::string::npos)
+	    << r.err;
+	expected.erase(2);
+	EXPECT_TRUE(mappings_of(out) == expected) << r.err;
+	EXPECT_EQ(ft::run({ft::reference("thin_check"), out}).status, 0);
 }
 
 } // namespace

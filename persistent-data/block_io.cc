@@ -2,7 +2,11 @@
 
 #include "base/error.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
+
+#include <unistd.h>
 
 namespace pdata {
 
@@ -26,6 +30,30 @@ void file_block_io::read(block_address first, size_t count, uint8_t *buf) {
 void file_block_io::write(block_address first, size_t count, const uint8_t *buf) {
 	check_range(first, count);
 	base::write_exact(file_, first * BLOCK_SIZE, buf, count * BLOCK_SIZE);
+}
+
+std::vector<block_io::extent> file_block_io::written_extents() const {
+	const off_t end = off_t(nr_blocks_ * BLOCK_SIZE);
+	std::vector<extent> out;
+	off_t pos = 0;
+	while (pos < end) {
+		off_t data = lseek(file_.fd(), pos, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break; // nothing but a hole to the end
+		off_t hole = data < 0 ? -1 : lseek(file_.fd(), data, SEEK_HOLE);
+		if (data < 0 || hole < 0)
+			return {{0, nr_blocks_}};
+		block_address first = block_address(data) / BLOCK_SIZE;
+		block_address last = std::min<block_address>((block_address(hole) + BLOCK_SIZE - 1) / BLOCK_SIZE, nr_blocks_);
+		if (first >= last)
+			break;
+		if (!out.empty() && out.back().second >= first)
+			out.back().second = last;
+		else
+			out.push_back({first, last});
+		pos = hole;
+	}
+	return out;
 }
 
 void file_block_io::flush() {

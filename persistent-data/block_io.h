@@ -30,6 +30,11 @@ public:
 	// (Lets the batch reader read ahead; devices that count or fail calls
 	// in order say no.)
 	virtual bool thread_safe_reads() const { return false; }
+	// The blocks that may hold data, as ascending half-open ranges: a
+	// sparse file's holes read as zeros, so a scan for metadata may skip
+	// them.  By default, the whole device.
+	using extent = std::pair<block_address, block_address>;
+	virtual std::vector<extent> written_extents() const { return {{0, nr_blocks()}}; }
 };
 
 // A regular file or block device.
@@ -44,6 +49,9 @@ public:
 	bool writable() const override { return mode_ == base::access_mode::read_write; }
 	const std::string &name() const override { return file_.path(); }
 	bool thread_safe_reads() const override { return true; } // pread
+	// From SEEK_DATA/SEEK_HOLE; the whole device where those fail (block
+	// devices, file systems without them).
+	std::vector<extent> written_extents() const override;
 	const base::file_handle &handle() const { return file_; }
 
 private:

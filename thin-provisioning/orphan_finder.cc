@@ -255,19 +255,66 @@ orphan_tops find_tops(pdata::block_manager &bm, const std::unordered_map<block_a
 	return out;
 }
 
+// The device roots a top level whose checksum fails still lists, read
+// without the checksum (a flipped bit elsewhere in the node leaves them
+// intact).  Only nodes whose structure holds are read: a sound header,
+// their own block number, 8-byte values, keys ascending.  What they say is
+// a hint that identify_roots cross-checks, never taken on trust.
+std::map<uint64_t, block_address> unchecked_top_level(pdata::block_io &io, block_address root) {
+	std::map<uint64_t, block_address> out;
+	std::vector<uint8_t> data(pdata::BLOCK_SIZE);
+	std::vector<block_address> stack{root};
+	std::unordered_set<block_address> seen;
+	while (!stack.empty()) {
+		block_address b = stack.back();
+		stack.pop_back();
+		// (A top level is two levels deep for thousands of devices; a
+		// bound keeps a damaged one from leading anywhere.)
+		if (b >= io.nr_blocks() || !seen.insert(b).second || seen.size() > 4096)
+			continue;
+		io.read(b, 1, data.data());
+		pdata::node_ref nd(data.data());
+		if (nd.header_problem() || nd.blocknr() != b || nd.value_size() != MAPPING_VALUE_SIZE)
+			continue;
+		bool ordered = true;
+		for (uint32_t i = 1; i < nd.nr_entries() && ordered; i++)
+			ordered = nd.key(i) > nd.key(i - 1);
+		if (!ordered)
+			continue;
+		for (uint32_t i = 0; i < nd.nr_entries(); i++) {
+			if (nd.is_internal())
+				stack.push_back(nd.value64(i));
+			else
+				out[nd.key(i)] = nd.value64(i);
+		}
+	}
+	return out;
+}
+
+// Where a device's lost root may be named: the damaged live top level read
+// without its checksum, then the metadata snapshot's top level.
+struct root_hints {
+	std::string source; // "the damaged top level", ...
+	bool alone;         // names a device's root even when others of its count are not named
+	std::map<uint64_t, block_address> roots;
+};
+
 // Devices whose details are read but whose top-level entry is lost (the
 // top level is damaged): each gets the orphaned tree whose mapping count is
 // its mapped_blocks, when that is unambiguous.  Several devices of one
 // count share one tree only as far as its missing references allow (fresh
 // snapshots share their origin's root).  Several trees of one count are
-// told apart only by the roots the metadata snapshot names, and only when
-// it names one for every such device: a device made since the snapshot may
-// hold a root the snapshot gave another device, so then it is left out.
+// told apart only by a hint naming one of them for the device (the first
+// hint that does, within the tree's missing references).  A hint from the
+// metadata snapshot counts only when every such device is named: a device
+// made since the snapshot may hold a root the snapshot gave another device.
+// The damaged live top level speaks for each of its devices alone (a
+// flipped bit in one entry says nothing about the others).
 std::map<uint64_t, block_address>
 identify_roots(pdata::block_manager &bm, const std::unordered_map<block_address, uint32_t> &counts,
                const std::unordered_map<block_address, uint32_t> &refs, const orphan_tops &tops,
                const std::vector<uint64_t> &rootless, const std::map<uint64_t, device_details> &details,
-               const std::map<uint64_t, block_address> &snapshot_roots, std::vector<std::string> &notes) {
+               const std::vector<root_hints> &hints, std::vector<std::string> &notes) {
 	std::map<uint64_t, block_address> found;
 	std::map<uint64_t, std::vector<uint64_t>> devs_by_count;
 	for (uint64_t d : rootless)
@@ -298,19 +345,42 @@ identify_roots(pdata::block_manager &bm, const std::unordered_map<block_address,
 			}
 			continue;
 		}
+		// Each device's root from the first hint that names a fitting
+		// tree.  A hint naming one tree for more devices than lost it is
+		// wrong about some of them, and nothing tells which: it is not used
+		// for this count.
 		std::map<block_address, uint32_t> use;
-		bool named = true;
-		for (uint64_t d : devs) {
-			auto s = snapshot_roots.find(d);
-			named = named && s != snapshot_roots.end() &&
-			        std::find(trees.begin(), trees.end(), s->second) != trees.end() &&
-			        ++use[s->second] <= missing[s->second];
+		std::map<uint64_t, std::pair<block_address, size_t>> named; // dev -> (tree, hint)
+		std::vector<bool> usable(hints.size());
+		for (size_t h = 0; h < hints.size(); h++) {
+			std::map<block_address, uint32_t> names;
+			usable[h] = true;
+			for (uint64_t d : devs)
+				if (auto s = hints[h].roots.find(d); s != hints[h].roots.end() && missing.count(s->second))
+					usable[h] = usable[h] && ++names[s->second] <= missing[s->second];
+			if (!usable[h])
+				notes.push_back(hints[h].source + " names one tree for more thin devices of " + what +
+				                " than lost it: not used for them");
 		}
+		for (uint64_t d : devs)
+			for (size_t h = 0; h < hints.size(); h++) {
+				auto s = hints[h].roots.find(d);
+				if (!usable[h] || s == hints[h].roots.end() ||
+				    std::find(trees.begin(), trees.end(), s->second) == trees.end() ||
+				    use[s->second] >= missing[s->second])
+					continue;
+				use[s->second]++;
+				named[d] = {s->second, h};
+				break;
+			}
+		bool all = named.size() == devs.size();
 		for (uint64_t d : devs) {
-			if (named) {
-				found[d] = snapshot_roots.at(d);
+			auto n = named.find(d);
+			if (n != named.end() && (all || hints[n->second.second].alone)) {
+				found[d] = n->second.first;
 				notes.push_back(name(d) + ": mapping root found at block " + std::to_string(found[d]) +
-				                " (an orphaned tree of its " + what + " the metadata snapshot names for it)");
+				                " (an orphaned tree of its " + what + " " + hints[n->second.second].source +
+				                " names for it)");
 			} else
 				notes.push_back(name(d) + ": " + std::to_string(trees.size()) + " orphaned trees of its " + what +
 				                " could be its own and nothing tells which: its mappings are left out");
@@ -370,8 +440,10 @@ orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
 			rootless.push_back(dev);
 	if (!rootless.empty()) {
 		auto tops = find_tops(bm, *counts, refs, reached, claimed);
-		std::map<uint64_t, block_address> named(snapshot_roots.begin(), snapshot_roots.end());
-		out.found_roots = identify_roots(bm, *counts, refs, tops, rootless, details, named, out.notes);
+		std::vector<root_hints> hints;
+		hints.push_back({"the damaged top level", true, unchecked_top_level(bm.io(), sb.data_mapping_root)});
+		hints.push_back({"the metadata snapshot", false, {snapshot_roots.begin(), snapshot_roots.end()}});
+		out.found_roots = identify_roots(bm, *counts, refs, tops, rootless, details, hints, out.notes);
 		for (const auto &[dev, root] : out.found_roots) {
 			refs[root]++;
 			reach_visitor v(reached, &lost, dev);

@@ -16,8 +16,10 @@
 //
 // Lost roots: a device with details but no top-level entry (the top level
 // is damaged) gets the orphaned tree whose mapping count is its
-// mapped_blocks, when only one fits, or the one the metadata snapshot names
-// for it when several do and the snapshot names one for every such device.
+// mapped_blocks, when only one fits.  When several do, the entry the
+// damaged top-level node still holds (read without its checksum, when its
+// structure is whole) names it, or else the metadata snapshot's top level,
+// when that names one for every such device.
 #pragma once
 
 #include "persistent-data/block_manager.h"

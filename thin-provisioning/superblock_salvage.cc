@@ -46,9 +46,11 @@ struct scan {
 scan scan_device(pdata::block_io &io, block_address claimed) {
 	scan s;
 	const block_address n = io.nr_blocks();
-	std::vector<block_address> all(n);
-	for (block_address b = 0; b < n; b++)
-		all[b] = b;
+	// (A sparse file's holes are zeros: no node, no superblock there.)
+	std::vector<block_address> all;
+	for (auto [begin, end] : io.written_extents())
+		for (block_address b = begin; b < end; b++)
+			all.push_back(b);
 	pdata::read_in_batches(io, std::move(all), [&](block_address b, const uint8_t *data) {
 		if (!data)
 			return;

@@ -3,7 +3,8 @@
 //
 // When the superblock is unreadable, or its roots are not the trees they
 // should be, or it is stale (the device holds a more recent, consistent
-// pair of trees), every metadata block is scanned for btree nodes.  Nodes
+// pair of trees), every metadata block is scanned for btree nodes (the
+// holes of a sparse file are skipped: they read as zeros).  Nodes
 // no other node points at are candidate roots; a device-details tree and a
 // top-level mapping tree whose device ids agree form a candidate pair, and
 // the most recent pair (highest transaction in the details, then most

@@ -7,7 +7,10 @@
 
 #include <optional>
 
+#include <cstdlib>
 #include <cstring>
+
+#include <unistd.h>
 
 using namespace pdata;
 
@@ -190,3 +193,43 @@ TEST(CoreSpaceMap, NeverReusesABlockFreedInTheSameTransaction) {
 }
 
 } // namespace
+
+// A sparse file's holes are left out of its written extents (the repair
+// scan skips them), its written blocks never; a file of nothing but a hole
+// has none.
+TEST(FileBlockIo, WrittenExtentsLeaveOutHoles) {
+	char path[] = "/tmp/dmpd-extents-XXXXXX";
+	int fd = mkstemp(path);
+	ASSERT_GE(fd, 0);
+	const pdata::block_address nr = 2048;
+	ASSERT_EQ(ftruncate(fd, off_t(nr * pdata::BLOCK_SIZE)), 0);
+	{
+		pdata::file_block_io io(path, base::access_mode::read_only);
+		EXPECT_TRUE(io.written_extents().empty());
+	}
+	std::vector<uint8_t> block(pdata::BLOCK_SIZE, 0xaa);
+	for (pdata::block_address b : {pdata::block_address(0), pdata::block_address(1000), nr - 1})
+		ASSERT_EQ(pwrite(fd, block.data(), block.size(), off_t(b * pdata::BLOCK_SIZE)), ssize_t(block.size()));
+	close(fd);
+	pdata::file_block_io io(path, base::access_mode::read_only);
+	auto extents = io.written_extents();
+	unlink(path);
+	auto covered = [&](pdata::block_address b) {
+		for (auto [begin, end] : extents)
+			if (b >= begin && b < end)
+				return true;
+		return false;
+	};
+	for (pdata::block_address b : {pdata::block_address(0), pdata::block_address(1000), nr - 1})
+		EXPECT_TRUE(covered(b)) << b;
+	// (File systems allocate in units of a few blocks; these are megabytes
+	// from any write.)
+	EXPECT_FALSE(covered(500));
+	EXPECT_FALSE(covered(1500));
+	for (size_t i = 0; i < extents.size(); i++) {
+		EXPECT_LT(extents[i].first, extents[i].second);
+		if (i) {
+			EXPECT_LT(extents[i - 1].second, extents[i].first);
+		}
+	}
+}
