@@ -11,7 +11,7 @@ namespace pdata {
 namespace {
 constexpr size_t MAX_RUN = 64;       // blocks per read call (256 KiB)
 constexpr block_address MAX_GAP = 4; // unwanted blocks read through rather than skipped
-constexpr size_t SLOTS = 4;          // runs read ahead of the consumer
+constexpr size_t SLOTS = 8;          // runs read ahead of the consumer
 constexpr size_t MIN_RUNS_FOR_THREAD = 8;
 
 // One read call: blocks[begin, end) of the sorted list, covering
@@ -67,6 +67,11 @@ void deliver(const std::vector<block_address> &blocks, const run &r, const uint8
 // A second thread reads the next runs while the caller's callback works on
 // the current one: the copy out of the page cache (or the wait for the
 // disk) overlaps with decoding.  Runs are delivered strictly in order.
+//
+// Waking a sleeping thread costs the waker a system call, and the caller
+// is usually the slower side: so the reader, once the slots are full,
+// sleeps until half of them are free again (one wake per SLOTS / 2 runs,
+// not one per run), and nobody is woken who is not asleep.
 class read_ahead {
 public:
 	read_ahead(block_io &io, const std::vector<block_address> &blocks, const std::vector<run> &runs,
@@ -80,14 +85,18 @@ public:
 			std::lock_guard<std::mutex> l(m_);
 			stop_ = true;
 		}
-		cv_.notify_all();
+		room_.notify_all();
 		worker_.join();
 	}
 
 	// The buffer of run I, waiting for it to be read; rethrows read errors.
 	const uint8_t *get(size_t i) {
 		std::unique_lock<std::mutex> l(m_);
-		cv_.wait(l, [&] { return read_ > i || error_; });
+		if (!(read_ > i || error_)) {
+			consumer_waiting_ = true;
+			ready_.wait(l, [&] { return read_ > i || error_; });
+			consumer_waiting_ = false;
+		}
 		if (error_ && read_ <= i)
 			std::rethrow_exception(error_);
 		return bufs_[i % SLOTS].data();
@@ -97,19 +106,31 @@ public:
 
 	// Run I is consumed: its slot may be refilled.
 	void release(size_t i) {
+		bool wake;
 		{
 			std::lock_guard<std::mutex> l(m_);
 			consumed_ = i + 1;
+			wake = worker_waiting_ && free_slots() >= REFILL;
 		}
-		cv_.notify_all();
+		if (wake)
+			room_.notify_one();
 	}
 
 private:
+	static constexpr size_t REFILL = SLOTS / 2; // free slots that wake a waiting reader
+
+	size_t free_slots() const { return consumed_ + SLOTS - next_; }
+
 	void work() {
 		for (size_t i = 0; i < runs_.size(); i++) {
 			{
 				std::unique_lock<std::mutex> l(m_);
-				cv_.wait(l, [&] { return stop_ || i < consumed_ + SLOTS; });
+				next_ = i;
+				if (!stop_ && !free_slots()) {
+					worker_waiting_ = true;
+					room_.wait(l, [&] { return stop_ || free_slots() >= REFILL; });
+					worker_waiting_ = false;
+				}
 				if (stop_)
 					return;
 			}
@@ -120,14 +141,17 @@ private:
 			} catch (...) {
 				std::lock_guard<std::mutex> l(m_);
 				error_ = std::current_exception();
-				cv_.notify_all();
+				ready_.notify_all();
 				return;
 			}
+			bool wake;
 			{
 				std::lock_guard<std::mutex> l(m_);
 				read_ = i + 1;
+				wake = consumer_waiting_;
 			}
-			cv_.notify_all();
+			if (wake)
+				ready_.notify_one();
 		}
 	}
 
@@ -138,8 +162,9 @@ private:
 	std::vector<std::vector<uint8_t>> bufs_;
 	std::vector<problems> found_;
 	std::mutex m_;
-	std::condition_variable cv_;
-	size_t read_ = 0, consumed_ = 0;
+	std::condition_variable ready_, room_; // a run was read; slots were freed
+	size_t read_ = 0, consumed_ = 0, next_ = 0;
+	bool consumer_waiting_ = false, worker_waiting_ = false;
 	bool stop_ = false;
 	std::exception_ptr error_;
 	std::thread worker_; // last: starts once everything above exists
