@@ -23,7 +23,7 @@ constexpr uint64_t MAX_METADATA_BLOCKS = 255 * 16320;
 class builder : public emitter {
 public:
 	builder(pdata::block_manager &bm, const build_options &o)
-	    : bm_(bm), opts_(o), meta_counts_(std::min<uint64_t>(bm.nr_blocks(), MAX_METADATA_BLOCKS)),
+	    : opts_(o), meta_counts_(std::min<uint64_t>(bm.nr_blocks(), MAX_METADATA_BLOCKS)),
 	      tm_(bm, meta_counts_) {
 		meta_counts_.set_count(0, 1); // the superblock
 	}
@@ -103,7 +103,6 @@ private:
 		});
 	}
 
-	pdata::block_manager &bm_;
 	build_options opts_;
 	pdata::core_space_map meta_counts_;
 	pdata::transaction_manager tm_;
