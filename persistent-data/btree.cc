@@ -73,7 +73,7 @@ std::optional<uint64_t> btree::lookup64(uint64_t key) const {
 }
 
 void btree::insert(uint64_t key, const uint8_t *value, on_overwrite policy) {
-	shadow_spine spine(tm_, rc_, value_size_);
+	shadow_spine spine(tm_, rc_);
 	spine.step(root_);
 	int index = -1;
 	bool top = true;

@@ -9,7 +9,7 @@
 namespace pdata {
 
 bool btree::remove(uint64_t key) {
-	shadow_spine spine(tm_, rc_, value_size_);
+	shadow_spine spine(tm_, rc_);
 	spine.step(root_);
 	bool found = false;
 	for (unsigned depth = 0; depth < MAX_BTREE_DEPTH; depth++) {

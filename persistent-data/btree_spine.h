@@ -11,8 +11,7 @@ namespace pdata {
 
 class shadow_spine {
 public:
-	shadow_spine(transaction_manager &tm, value_ref_counter &rc, uint32_t value_size)
-	    : tm_(tm), rc_(rc), value_size_(value_size) {}
+	shadow_spine(transaction_manager &tm, value_ref_counter &rc) : tm_(tm), rc_(rc) {}
 
 	// Shadows the root and makes it current.
 	void step(block_address root);
@@ -59,7 +58,6 @@ private:
 
 	transaction_manager &tm_;
 	value_ref_counter &rc_;
-	uint32_t value_size_;
 	std::vector<write_ref> path_;
 };
 

@@ -9,7 +9,7 @@ std::unique_ptr<metadata_space_map> metadata_space_map::create(transaction_manag
                                                                block_address superblock) {
 	if (nr_blocks > MAX_METADATA_BLOCKS)
 		nr_blocks = MAX_METADATA_BLOCKS;
-	std::unique_ptr<metadata_space_map> sm(new metadata_space_map(tm));
+	std::unique_ptr<metadata_space_map> sm(new metadata_space_map());
 	tm.set_sm(*sm);
 	// Bootstrap: while the map's own structures do not exist yet, blocks are
 	// handed out in order after the superblock; they are counted once the
@@ -35,7 +35,7 @@ std::unique_ptr<metadata_space_map> metadata_space_map::open(transaction_manager
 	if (r.nr_blocks > MAX_METADATA_BLOCKS)
 		throw std::runtime_error("metadata space map claims " + std::to_string(r.nr_blocks) +
 		                         " blocks, more than its index can describe");
-	std::unique_ptr<metadata_space_map> sm(new metadata_space_map(tm));
+	std::unique_ptr<metadata_space_map> sm(new metadata_space_map());
 	tm.set_sm(*sm);
 	auto index = std::make_unique<block_index>(tm, r.bitmap_root);
 	sm->index_ = index.get();

@@ -52,12 +52,11 @@ private:
 		ref_count count;
 	};
 
-	explicit metadata_space_map(transaction_manager &tm) : tm_(tm) {}
+	metadata_space_map() = default;
 	void submit(const op &o);
 	void apply(const op &o);
 	void drain();
 
-	transaction_manager &tm_;
 	std::unique_ptr<space_map_ll> ll_;
 	block_index *index_ = nullptr; // owned by ll_
 	std::deque<op> pending_;

@@ -20,7 +20,7 @@ using pdata::block_address;
 class metadata_builder : public emitter {
 public:
 	metadata_builder(pdata::block_manager &bm, const build_overrides &o)
-	    : bm_(bm), overrides_(o), nr_metadata_blocks_(std::min(bm.nr_blocks(), MAX_METADATA_BLOCKS)),
+	    : overrides_(o), nr_metadata_blocks_(std::min(bm.nr_blocks(), MAX_METADATA_BLOCKS)),
 	      meta_counts_(nr_metadata_blocks_), tm_(bm, meta_counts_), dict_(tm_) {
 		meta_counts_.set_count(0, 1); // the superblock
 	}
@@ -183,7 +183,6 @@ private:
 		pdata::count_array &c_;
 	};
 
-	pdata::block_manager &bm_;
 	build_overrides overrides_;
 	uint64_t nr_metadata_blocks_;
 	pdata::core_space_map meta_counts_;
