@@ -396,7 +396,12 @@ orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
 	orphan_mappings out;
 	auto counts = stored_counts(bm, sb);
 	if (!counts) {
-		out.notes.push_back("metadata space map unreadable: orphaned mapping subtrees not searched");
+		// (A lost superblock took the space map's root with it: the trees
+		// were found by scanning, and every mapping they reach is kept.)
+		out.notes.push_back(sb.metadata_sm().nr_blocks
+		                        ? "metadata space map unreadable: orphaned mapping subtrees not searched"
+		                        : "the metadata space map's root was in the lost superblock: mapping subtrees "
+		                          "cut off from the trees found are not searched");
 		return out;
 	}
 	// (A truncated device's top level names roots past its end.)
