@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <regex>
 #include <sstream>
 
@@ -56,6 +57,15 @@ std::string damaged_block(const std::string &out) {
 	return "";
 }
 
+// Runs ARGS with DMPD_CORES=CORES: thin_check counts data blocks on a
+// thread of their own from three cores on, inline below.
+ft::result run_with_cores(const std::vector<std::string> &args, const char *cores) {
+	setenv("DMPD_CORES", cores, 1);
+	auto r = ft::run(args);
+	unsetenv("DMPD_CORES");
+	return r;
+}
+
 TEST_P(ThinCheckDamage, IsDetectedAndNamed) {
 	const damage_case &c = GetParam();
 	std::string img = fixture().copy("damaged.img");
@@ -77,6 +87,14 @@ TEST_P(ThinCheckDamage, IsDetectedAndNamed) {
 	EXPECT_EQ(q.out + q.err, "");
 	auto i = ft::run({ft::tool("thin_check"), "--ignore-non-fatal-errors", img});
 	EXPECT_EQ(i.status, c.ours_ignoring_non_fatal) << i.err;
+
+	// Word for word the same verdict whether the data blocks are counted
+	// inline or on their own thread.
+	auto inline_count = run_with_cores({ft::tool("thin_check"), img}, "2");
+	auto threaded_count = run_with_cores({ft::tool("thin_check"), img}, "3");
+	EXPECT_EQ(threaded_count.status, inline_count.status);
+	EXPECT_EQ(threaded_count.out, inline_count.out);
+	EXPECT_EQ(threaded_count.err, inline_count.err);
 
 	auto ref = ft::run({ft::reference("thin_check"), img});
 	if (c.reference >= 0)
