@@ -74,7 +74,7 @@ enum class context { top, superblock, device, def, done };
 
 class parser_state {
 public:
-	parser_state(XML_Parser p, emitter &out) : parser_(p), out_(out) {}
+	explicit parser_state(emitter &out) : out_(out) {}
 
 	void start(const char *name, const XML_Char **atts) {
 		attributes a(name, atts);
@@ -185,7 +185,6 @@ private:
 			out_.range_map(origin, data, time, len);
 	}
 
-	XML_Parser parser_;
 	emitter &out_;
 	context ctx_ = context::top;
 	std::map<std::string, std::vector<run>> defs_;
@@ -250,7 +249,7 @@ void parse_thin_xml(const std::string &path, emitter &out, bool progress) {
 	                                                               XML_ParserFree);
 	if (!parser)
 		throw std::bad_alloc();
-	parser_state state(parser.get(), out);
+	parser_state state(out);
 	callbacks cb{&state, parser.get(), {}, 0, 0};
 	XML_SetUserData(parser.get(), &cb);
 	XML_SetElementHandler(parser.get(), on_start, on_end);
