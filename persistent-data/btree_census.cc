@@ -150,11 +150,10 @@ void btree_census::process(const edge &e, const uint8_t *data, const std::option
 		     true, on_damage);
 		return;
 	}
-	for (uint32_t i = 1; i < n.nr_entries(); i++)
-		if (n.key(i) <= n.key(i - 1)) {
-			lose(e, "keys are out of order", true, on_damage);
-			return;
-		}
+	if (!n.keys_ascending()) {
+		lose(e, "keys are out of order", true, on_damage);
+		return;
+	}
 	set_state(e.child, uint16_t(SEEN | VALID | (n.is_leaf() ? LEAF : 0) | (n.nr_entries() & ENTRIES)));
 	if (n.max_entries() % 3)
 		lose(e, "max entries is not divisible by 3", false, on_damage);

@@ -58,6 +58,14 @@ public:
 	// Index of the last key <= KEY, or -1 if every key is greater.
 	int lower_bound(uint64_t key) const;
 
+	// Strictly ascending keys, as every sound node has.
+	bool keys_ascending() const {
+		for (uint32_t i = 1; i < nr_entries(); i++)
+			if (key(i) <= key(i - 1))
+				return false;
+		return true;
+	}
+
 	// Structural problems the kernel itself rejects: no/both flags, entries
 	// that do not fit the block, nr_entries > max_entries.  Empty if sound.
 	std::optional<std::string> header_problem() const;

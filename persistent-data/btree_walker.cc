@@ -39,11 +39,10 @@ public:
 			return;
 		}
 		uint32_t nr = n.nr_entries();
-		for (uint32_t i = 1; i < nr; i++)
-			if (n.key(i) <= n.key(i - 1)) {
-				lose("keys are out of order");
-				return;
-			}
+		if (!n.keys_ascending()) {
+			lose("keys are out of order");
+			return;
+		}
 		if (nr && n.key(0) < ctx.key_lo) {
 			lose("parent key mismatch: first key " + std::to_string(n.key(0)) +
 			     " is below the parent's key " + std::to_string(ctx.key_lo));

@@ -18,10 +18,14 @@ void count_feeder::hand_over() {
 	bool wake;
 	{
 		std::unique_lock<std::mutex> l(m_);
-		if (queue_.size() >= QUEUED) {
+		if (queue_.size() >= QUEUED && !error_) {
 			producer_waiting_ = true;
-			room_.wait(l, [&] { return queue_.size() < QUEUED; });
+			room_.wait(l, [&] { return queue_.size() < QUEUED || error_; });
 			producer_waiting_ = false;
+		}
+		if (error_) {
+			chunk_.clear(); // (the counts are lost anyway: finish() throws)
+			return;
 		}
 		queue_.push_back(std::move(chunk_));
 		chunk_.clear();

@@ -274,12 +274,8 @@ std::map<uint64_t, block_address> unchecked_top_level(pdata::block_io &io, block
 			continue;
 		io.read(b, 1, data.data());
 		pdata::node_ref nd(data.data());
-		if (nd.header_problem() || nd.blocknr() != b || nd.value_size() != MAPPING_VALUE_SIZE)
-			continue;
-		bool ordered = true;
-		for (uint32_t i = 1; i < nd.nr_entries() && ordered; i++)
-			ordered = nd.key(i) > nd.key(i - 1);
-		if (!ordered)
+		if (nd.header_problem() || nd.blocknr() != b || nd.value_size() != MAPPING_VALUE_SIZE ||
+		    !nd.keys_ascending())
 			continue;
 		for (uint32_t i = 0; i < nd.nr_entries(); i++) {
 			if (nd.is_internal())

@@ -61,10 +61,9 @@ scan scan_device(pdata::block_io &io, block_address claimed) {
 		if (pdata::btree_node_validator().check(data, b))
 			return;
 		node_ref nd(data);
+		if (!nd.keys_ascending())
+			return; // not a node we can use
 		uint32_t nr = nd.nr_entries();
-		for (uint32_t i = 1; i < nr; i++)
-			if (nd.key(i) <= nd.key(i - 1))
-				return; // not a node we can use
 		s.nodes[b] = {nd.value_size(), nd.is_leaf()};
 		if (!nd.is_leaf()) {
 			auto &kids = s.children[b];

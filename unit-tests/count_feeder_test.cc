@@ -44,3 +44,19 @@ TEST(CountFeeder, FinishingWithNothingAddedCountsNothing) {
 }
 
 } // namespace
+
+namespace {
+
+// What the counting thread throws (a block outside the array) reaches the
+// caller from finish(), after more chunks than the queue holds were handed
+// over (so the feeder never hangs on a queue nobody drains).
+TEST(CountFeeder, ACountingErrorIsRethrownByFinish) {
+	count_array a(100);
+	pdata::count_feeder feeder(a);
+	feeder.add(1000);
+	for (int i = 0; i < 200000; i++)
+		feeder.add(i % 100);
+	EXPECT_THROW(feeder.finish(), std::out_of_range);
+}
+
+} // namespace
