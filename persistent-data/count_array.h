@@ -212,6 +212,10 @@ public:
 		explicit incrementer(count_array &a) : a_(a) {}
 		[[gnu::always_inline]] void inc(block_address b) {
 			a_.check(b);
+			inc_inside(b);
+		}
+		// For a caller that has already compared B with the array's size.
+		[[gnu::always_inline]] void inc_inside(block_address b) {
 			uint64_t index = b / PAGE_BLOCKS;
 			if (index != index_ || !page_) [[unlikely]] {
 				index_ = index;

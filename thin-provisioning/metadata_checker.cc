@@ -255,7 +255,9 @@ private:
 				break;
 			}
 			count_array::incrementer refs(data_refs_); // a leaf's blocks are mostly in one page
-			count_mappings(dev, leaf, n, [&refs](block_address b) { refs.inc(b); });
+			// (count_mappings compares each block with nr_data_blocks_,
+			// the array's size.)
+			count_mappings(dev, leaf, n, [&refs](block_address b) { refs.inc_inside(b); });
 		}
 		}
 	}
