@@ -124,6 +124,9 @@ INSTANTIATE_TEST_SUITE_P(
         damage_case{"DataCountTooLow", {"count-low", "--sm", "data"}, 1, 1, -1, "a decrement would drop below zero"},
         damage_case{"DataOverflowCountTooHigh", {"overflow-high", "--sm", "data"}, 1, 0, -1, "(leaked)"},
         damage_case{"DataOverflowCountTooLow", {"overflow-low", "--sm", "data"}, 1, 1, -1, "a decrement would drop below zero"},
+        // The bitmap says "3 or more: see the tree", the tree has no entry.
+        damage_case{"DataOverflowEntryDropped", {"overflow-drop", "--sm", "data"}, 1, 1, -1, "has bitmap entry 3 but no entry in the reference count tree"},
+        damage_case{"MetadataOverflowEntryDropped", {"overflow-drop", "--sm", "metadata"}, 1, 1, 1, "has bitmap entry 3 but no entry in the reference count tree"},
         damage_case{"DoublyReferencedTree", {"double-ref"}, 1, 1, 1, "referenced 2 times"},
         damage_case{"Cycle", {"cycle"}, 1, 1, 1, "is missing mappings"},
         damage_case{"ZeroSuperblock", {"zero-superblock"}, 1, 1, 1, "bad checksum in superblock"},

@@ -1,6 +1,13 @@
 #include "persistent-data/batch_reader.h"
 
+#include "base/cores.h"
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <new>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -42,6 +49,27 @@ std::vector<run> plan_runs(const std::vector<block_address> &blocks, block_addre
 	return runs;
 }
 
+// Read buffers start on a page boundary.  The kernel's copy out of the page
+// cache ran four times slower here into a buffer 16 bytes past a page
+// boundary (where malloc puts a fresh large block) than into an aligned one:
+// 190,000 cached blocks read 16 at a time, 320 ms against 75 ms.
+class page_aligned_buffer {
+public:
+	explicit page_aligned_buffer(size_t size)
+	    : p_(static_cast<uint8_t *>(std::aligned_alloc(PAGE, (size + PAGE - 1) / PAGE * PAGE))) {
+		if (!p_)
+			throw std::bad_alloc();
+	}
+	uint8_t *data() const { return p_.get(); }
+
+private:
+	static constexpr size_t PAGE = 4096;
+	struct release {
+		void operator()(uint8_t *p) const { std::free(p); }
+	};
+	std::unique_ptr<uint8_t, release> p_;
+};
+
 // What the check found of each wanted block of a run, by its offset in it.
 using problems = std::vector<std::optional<std::string>>;
 
@@ -64,20 +92,50 @@ void deliver(const std::vector<block_address> &blocks, const run &r, const uint8
 	}
 }
 
+// A pause in a busy wait (lets the sibling hyperthread run).
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	asm volatile("yield");
+#endif
+}
+
+// Busy-waits up to SPIN_TIME for READY(); false if it never came.  Only
+// with a core for each thread: on one core the wait would keep the other
+// side from running.
+constexpr auto SPIN_TIME = std::chrono::microseconds(200);
+template <typename Ready> bool spin_until(const Ready &ready) {
+	static const bool worth_it = base::usable_cores() >= 2;
+	if (!worth_it)
+		return ready();
+	auto deadline = std::chrono::steady_clock::now() + SPIN_TIME;
+	for (unsigned n = 1;; n++) {
+		if (ready())
+			return true;
+		cpu_relax();
+		if (n % 64 == 0 && std::chrono::steady_clock::now() > deadline)
+			return ready();
+	}
+}
+
 // A second thread reads the next runs while the caller's callback works on
 // the current one: the copy out of the page cache (or the wait for the
 // disk) overlaps with decoding.  Runs are delivered strictly in order.
 //
-// Waking a sleeping thread costs the waker a system call, and the caller
-// is usually the slower side: so the reader, once the slots are full,
-// sleeps until half of them are free again (one wake per SLOTS / 2 runs,
-// not one per run), and nobody is woken who is not asleep.
+// Waking a sleeping thread costs the waker a system call (and, in a
+// virtual machine, an interrupt to the other core): measured at a tenth of
+// the caller's time on a 20M-mapping check.  So each side first waits for
+// the other by spinning a little (a run takes tens of microseconds to
+// read or to decode); only then does it sleep.  The reader, once asleep,
+// is woken when half of the slots are free again (one wake per SLOTS / 2
+// runs, not one per run), and nobody is woken who is not asleep.
 class read_ahead {
 public:
 	read_ahead(block_io &io, const std::vector<block_address> &blocks, const std::vector<run> &runs,
 	           const validator *check)
 	    : io_(io), blocks_(blocks), runs_(runs), check_(check),
-	      bufs_(SLOTS, std::vector<uint8_t>(MAX_RUN * BLOCK_SIZE)), found_(SLOTS, problems(MAX_RUN)),
+	      bufs_(SLOTS * MAX_RUN * BLOCK_SIZE), found_(SLOTS, problems(MAX_RUN)),
 	      worker_([this] { work(); }) {}
 
 	~read_ahead() {
@@ -91,6 +149,8 @@ public:
 
 	// The buffer of run I, waiting for it to be read; rethrows read errors.
 	const uint8_t *get(size_t i) {
+		if (spin_until([&] { return read_.load(std::memory_order_acquire) > i; }))
+			return slot(i);
 		std::unique_lock<std::mutex> l(m_);
 		if (!(read_ > i || error_)) {
 			consumer_waiting_ = true;
@@ -99,17 +159,22 @@ public:
 		}
 		if (error_ && read_ <= i)
 			std::rethrow_exception(error_);
-		return bufs_[i % SLOTS].data();
+		return slot(i);
 	}
-	// What the check found in run I (after get(I)).
-	const problems &found(size_t i) const { return found_[i % SLOTS]; }
+	// What the check found in run I (after get(I)), the check made here if
+	// the reader left it to the caller.
+	const problems &found(size_t i) {
+		if (!checked_[i % SLOTS])
+			check_run(blocks_, runs_[i], slot(i), check_, found_[i % SLOTS]);
+		return found_[i % SLOTS];
+	}
 
 	// Run I is consumed: its slot may be refilled.
 	void release(size_t i) {
 		bool wake;
 		{
 			std::lock_guard<std::mutex> l(m_);
-			consumed_ = i + 1;
+			consumed_.store(i + 1, std::memory_order_release);
 			wake = worker_waiting_ && free_slots() >= REFILL;
 		}
 		if (wake)
@@ -119,10 +184,14 @@ public:
 private:
 	static constexpr size_t REFILL = SLOTS / 2; // free slots that wake a waiting reader
 
-	size_t free_slots() const { return consumed_ + SLOTS - next_; }
+	uint8_t *slot(size_t i) const { return bufs_.data() + (i % SLOTS) * MAX_RUN * BLOCK_SIZE; }
+
+	size_t free_slots() const { return consumed_.load(std::memory_order_acquire) + SLOTS - next_; }
 
 	void work() {
 		for (size_t i = 0; i < runs_.size(); i++) {
+			if (i >= SLOTS)
+				spin_until([&] { return consumed_.load(std::memory_order_acquire) + SLOTS > i; });
 			{
 				std::unique_lock<std::mutex> l(m_);
 				next_ = i;
@@ -136,8 +205,15 @@ private:
 			}
 			try {
 				if (runs_[i].count)
-					io_.read(runs_[i].first, runs_[i].count, bufs_[i % SLOTS].data());
-				check_run(blocks_, runs_[i], bufs_[i % SLOTS].data(), check_, found_[i % SLOTS]);
+					io_.read(runs_[i].first, runs_[i].count, slot(i));
+				// The checks go to whichever side has time: the reader
+				// makes them while the caller has a run in hand and another
+				// waiting; otherwise the caller is waiting for this run and
+				// makes them itself (on a 20M-mapping check the two sides
+				// take turns at being the slower one).
+				checked_[i % SLOTS] = i - consumed_.load(std::memory_order_acquire) >= 2;
+				if (checked_[i % SLOTS])
+					check_run(blocks_, runs_[i], slot(i), check_, found_[i % SLOTS]);
 			} catch (...) {
 				std::lock_guard<std::mutex> l(m_);
 				error_ = std::current_exception();
@@ -147,7 +223,7 @@ private:
 			bool wake;
 			{
 				std::lock_guard<std::mutex> l(m_);
-				read_ = i + 1;
+				read_.store(i + 1, std::memory_order_release);
 				wake = consumer_waiting_;
 			}
 			if (wake)
@@ -159,11 +235,14 @@ private:
 	const std::vector<block_address> &blocks_;
 	const std::vector<run> &runs_;
 	const validator *check_;
-	std::vector<std::vector<uint8_t>> bufs_;
+	page_aligned_buffer bufs_; // SLOTS runs
 	std::vector<problems> found_;
+	std::vector<char> checked_ = std::vector<char>(SLOTS); // by the reader: found_ is filled in
 	std::mutex m_;
 	std::condition_variable ready_, room_; // a run was read; slots were freed
-	size_t read_ = 0, consumed_ = 0, next_ = 0;
+	// (Atomic: each side spins on the other's counter without the lock.)
+	std::atomic<size_t> read_ = 0, consumed_ = 0;
+	size_t next_ = 0;
 	bool consumer_waiting_ = false, worker_waiting_ = false;
 	bool stop_ = false;
 	std::exception_ptr error_;
@@ -186,7 +265,7 @@ void read_checked(block_io &io, std::vector<block_address> blocks, const validat
 				stats->blocks_read += r.count;
 			}
 	if (runs.size() < MIN_RUNS_FOR_THREAD || !io.thread_safe_reads()) {
-		std::vector<uint8_t> buf(MAX_RUN * BLOCK_SIZE);
+		page_aligned_buffer buf(MAX_RUN * BLOCK_SIZE);
 		problems found(MAX_RUN);
 		for (const auto &r : runs) {
 			if (r.count)

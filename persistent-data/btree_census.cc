@@ -27,8 +27,24 @@ btree_census::node_keys btree_census::keys_of(node_ref n) {
 	return {nr, nr ? n.key(0) : 0, nr ? n.key(nr - 1) : 0};
 }
 
+uint32_t btree_census::tag_index(uint64_t tag) {
+	auto [it, added] = tag_indices_.try_emplace(tag, uint32_t(tags_.size()));
+	if (added) {
+		tags_.push_back(tag);
+		tag_ranks_.push_back(rank_ ? rank_(tag) : 0);
+	}
+	return it->second;
+}
+
+void btree_census::set_tag_rank(std::function<int(uint64_t tag)> rank) {
+	rank_ = std::move(rank);
+	for (size_t i = 0; i < tags_.size(); i++)
+		tag_ranks_[i] = rank_ ? rank_(tags_[i]) : 0;
+}
+
 void btree_census::add_root(block_address root, uint32_t value_size, uint64_t tag) {
-	pending_.push_back({root, 0, 0, tag, value_size, false, true});
+	// (Value sizes are below a block's size, so fit the edge's 16 bits.)
+	pending_.push_back({root, 0, 0, tag_index(tag), uint16_t(std::min<uint32_t>(value_size, 0xffff)), false, true});
 }
 
 void btree_census::lose(const edge &e, const std::string &reason, bool fatal,
@@ -39,7 +55,7 @@ void btree_census::lose(const edge &e, const std::string &reason, bool fatal,
 	d.lost_end = fatal ? (e.has_hi ? e.key_hi : UINT64_MAX) : 0;
 	d.reason = reason;
 	d.fatal = fatal;
-	on_damage(e.tag, d);
+	on_damage(tags_[e.tag], d);
 }
 
 void btree_census::run(const leaf_handler &on_leaf, const damage_handler &on_damage) {
@@ -53,11 +69,11 @@ void btree_census::run(const leaf_handler &on_leaf, const damage_handler &on_dam
 		std::sort(level.begin(), level.end(), [this](const edge &a, const edge &b) {
 			if (a.child != b.child)
 				return a.child < b.child;
-			int ra = rank_ ? rank_(a.tag) : 0, rb = rank_ ? rank_(b.tag) : 0;
+			int ra = tag_ranks_[a.tag], rb = tag_ranks_[b.tag];
 			if (ra != rb)
 				return ra < rb;
-			return std::tie(a.tag, a.key_lo, a.key_hi, a.has_hi, a.is_root) <
-			       std::tie(b.tag, b.key_lo, b.key_hi, b.has_hi, b.is_root);
+			return std::tie(tags_[a.tag], a.key_lo, a.key_hi, a.has_hi, a.is_root) <
+			       std::tie(tags_[b.tag], b.key_lo, b.key_hi, b.has_hi, b.is_root);
 		});
 		// Count every reference, and check the edges into nodes already
 		// known; list the nodes seen for the first time.
@@ -78,7 +94,7 @@ void btree_census::run(const leaf_handler &on_leaf, const damage_handler &on_dam
 		size_t cursor = 0;
 		// (The node checks, checksum first, run on the read-ahead thread.)
 		read_in_batches(
-		    io_, to_read, btree_node_validator(),
+		    io_, std::move(to_read), btree_node_validator(),
 		    [&](block_address b, const uint8_t *data, const std::optional<std::string> &problem) {
 			    while (level[cursor].child != b)
 				    cursor++;
@@ -161,10 +177,10 @@ void btree_census::process(const edge &e, const uint8_t *data, const std::option
 		lose(e, "too few entries in btree_node", false, on_damage);
 	check_edge(e, keys_of(n), on_damage);
 	if (observer_)
-		observer_(e.tag, e.child, n);
+		observer_(tags_[e.tag], e.child, n);
 
 	if (n.is_leaf()) {
-		on_leaf(e.tag, e.child, n);
+		on_leaf(tags_[e.tag], e.child, n);
 		return;
 	}
 	auto &kids = children_[e.child];

@@ -64,7 +64,7 @@ public:
 	// Within a level, nodes reached from several trees are attributed to the
 	// tree whose tag has the lowest rank (e.g. live trees before a metadata
 	// snapshot's), so damage is reported against the tree users care about.
-	void set_tag_rank(std::function<int(uint64_t tag)> rank) { rank_ = std::move(rank); }
+	void set_tag_rank(std::function<int(uint64_t tag)> rank);
 
 	// Called once for every distinct valid node, internal or leaf, before
 	// the leaf handler (tools that map which block holds what use it).
@@ -76,16 +76,24 @@ public:
 
 private:
 	// A pointer to a node still to be visited, with what its parent says of
-	// it.  Kept small: a whole tree level of these is held at once.
+	// it.  Kept small (32 bytes): a whole tree level of these is held at
+	// once, and sorted.
 	struct edge {
 		block_address child;
 		uint64_t key_lo;
 		uint64_t key_hi; // exclusive bound, meaningful when has_hi
-		uint64_t tag;
-		uint32_t value_size;
+		uint32_t tag;    // index into tags_
+		uint16_t value_size;
 		bool has_hi;
 		bool is_root;
 	};
+	static_assert(sizeof(edge) == 32);
+
+	// The caller's tags, by the index edges hold, and their ranks.
+	uint32_t tag_index(uint64_t tag);
+	std::vector<uint64_t> tags_;
+	std::vector<int> tag_ranks_;
+	std::unordered_map<uint64_t, uint32_t> tag_indices_;
 
 	// What is remembered of a node once read: two bytes per metadata block
 	// (a map for blocks past the device's end, which are never valid).  Its

@@ -376,9 +376,16 @@ private:
 			compare_one(sc.overflow_mismatches, b, c, data_refs_);
 	}
 
-	// Any of blocks FIRST..FIRST+31 in the reference count tree?
-	// (FIRST: a multiple of 32.)
-	static bool any_overflow(const stored_counts &sc, block_address first) { return sc.in_overflow[first / 32]; }
+	// Which of a bitmap word's 32 entries are 3, as bit I for entry I (the
+	// layout of stored_counts::in_overflow).
+	static uint32_t entries_of_three(uint64_t word) {
+		uint64_t x = word & (word >> 1) & 0x5555555555555555ull; // entry i: bit 2i
+		x = (x | (x >> 1)) & 0x3333333333333333ull;
+		x = (x | (x >> 2)) & 0x0f0f0f0f0f0f0f0full;
+		x = (x | (x >> 4)) & 0x00ff00ff00ff00ffull;
+		x = (x | (x >> 8)) & 0x0000ffff0000ffffull;
+		return uint32_t(x | (x >> 16));
+	}
 
 	static void compare_one(std::vector<count_mismatch> &out, block_address b, uint32_t stored,
 	                        const count_array &real) {
@@ -422,11 +429,15 @@ private:
 			uint64_t first = i * ENTRIES_PER_BITMAP;
 			for (uint64_t e = 0; e < ENTRIES_PER_BITMAP; e++) {
 				if (e % 32 == 0 && first + e + 32 <= sc.nr_blocks) {
-					// Most words agree: no entry of 3, nothing in the
-					// reference count tree, the same counts as the recount.
+					// Most words agree with the recount, and their entries
+					// of 3 are exactly the blocks in the reference count
+					// tree: for data, whose tree entries were compared as
+					// the tree was read, nothing is left to see.  (In pools
+					// with snapshots many words have a 3.)
 					uint64_t word = base::load_le64(data + 16 + 8 * (e / 32));
-					uint64_t threes = word & (word >> 1) & 0x5555555555555555ull;
-					if (!threes && word == real.bitmap_word(first + e) && !any_overflow(sc, first + e)) {
+					uint32_t threes = entries_of_three(word);
+					if (word == real.bitmap_word(first + e) && threes == sc.in_overflow[(first + e) / 32] &&
+					    (!threes || &sc != &meta_stored_)) {
 						e += 31;
 						continue;
 					}

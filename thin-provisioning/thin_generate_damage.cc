@@ -42,6 +42,8 @@ const char USAGE[] =
     "  overflow-high --sm metadata|data  a count of 3 or more, in the reference\n"
     "                               count tree, one too high\n"
     "  overflow-low --sm metadata|data   ... one too low\n"
+    "  overflow-drop --sm metadata|data  such a count's entry removed from\n"
+    "                               the tree\n"
     "  double-ref [--where live|snapshot]  two devices point at one unshared\n"
     "                               tree\n"
     "  cycle                        a mapping node points at its ancestor\n"
@@ -318,6 +320,30 @@ int damage(damager &d, const std::string &kind, const base::po::variables_map &v
 			}
 		}
 		throw base::error("no suitable entry in the " + which + " reference count tree; pick another image");
+	}
+	if (kind == "overflow-drop") {
+		// A count of 3 or more whose entry is gone from the reference count
+		// tree (the bitmap still says "see the tree").  The last entry of a
+		// leaf, so the keys left stay inside their parent's range.
+		std::string which = vm.count("sm") ? vm["sm"].as<std::string>() : "metadata";
+		if (which != "metadata" && which != "data")
+			throw base::po::error("--sm must be metadata or data");
+		auto role = which == "metadata" ? block_role::metadata_sm_ref_counts : block_role::data_sm_ref_counts;
+		for (block_address b : d.blocks_with(role)) {
+			auto data = d.read(b);
+			pdata::node_mut n(data.data());
+			if (!n.is_leaf() || n.nr_entries() < 2)
+				continue;
+			uint32_t last = n.nr_entries() - 1;
+			uint64_t victim = n.key(last);
+			n.delete_at(last);
+			reseal_node(data);
+			d.write(b, data);
+			std::cout << "damaged " << which << " space map: block " << victim
+			          << " dropped from reference count tree block " << b << "\n";
+			return 0;
+		}
+		throw base::error("no " + which + " reference count tree leaf with two entries; pick another image");
 	}
 	if (kind == "double-ref") {
 		// Point the second device's top-level entry at the first device's

@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <mutex>
 #include <optional>
+#include <set>
+#include <thread>
 
 #include <cstdlib>
 #include <cstring>
@@ -135,6 +139,78 @@ TEST(BatchReader, ReadAheadDeliversEveryBlockInOrderWithItsContents) {
 	    &stats);
 	EXPECT_EQ(seen, want);
 	EXPECT_GT(stats.read_calls, 100u);
+}
+
+// Flags blocks whose byte 9 is set, and notes which threads made checks.
+class marker_validator : public validator {
+public:
+	std::optional<std::string> check(const uint8_t *data, block_address where) const override {
+		{
+			std::lock_guard<std::mutex> l(m_);
+			threads_.insert(std::this_thread::get_id());
+			checks_++;
+		}
+		if (data[9])
+			return "marked block " + std::to_string(where);
+		return std::nullopt;
+	}
+	void prepare(uint8_t *, block_address) const override {}
+	std::set<std::thread::id> threads() const {
+		std::lock_guard<std::mutex> l(m_);
+		return threads_;
+	}
+	size_t checks() const {
+		std::lock_guard<std::mutex> l(m_);
+		return checks_;
+	}
+
+private:
+	mutable std::mutex m_;
+	mutable std::set<std::thread::id> threads_;
+	mutable size_t checks_ = 0;
+};
+
+// A device whose reads take a while from block SLOW_FROM on.
+class slow_tail_io : public read_ahead_io {
+public:
+	using read_ahead_io::read_ahead_io;
+	void read(block_address first, size_t count, uint8_t *buf) override {
+		if (first >= slow_from)
+			std::this_thread::sleep_for(std::chrono::microseconds(300));
+		read_ahead_io::read(first, count, buf);
+	}
+	block_address slow_from = 0;
+};
+
+// The checks go to whichever side has time: the read-ahead thread while the
+// caller is busy, the caller while it waits for reads.  Either way every
+// block is checked exactly once and the caller told what was found.
+TEST(BatchReader, EveryBlockIsCheckedOnceByWhicheverThreadHasTime) {
+	slow_tail_io io(40000);
+	io.slow_from = 20000; // first half: a slow caller; second: slow reads
+	std::vector<block_address> want;
+	for (block_address b = 0; b < 40000; b += 2)
+		want.push_back(b);
+	for (block_address b = 0; b < 40000; b += 2 * 997)
+		io.bytes()[b * BLOCK_SIZE + 9] = 1;
+	marker_validator check;
+	size_t delivered = 0, flagged = 0;
+	read_in_batches(io, want, check, [&](block_address b, const uint8_t *d, const std::optional<std::string> &problem) {
+		ASSERT_NE(d, nullptr);
+		delivered++;
+		if (d[9]) {
+			flagged++;
+			EXPECT_EQ(problem, "marked block " + std::to_string(b));
+		} else
+			EXPECT_EQ(problem, std::nullopt) << b;
+		if (b < 20000 && b % 64 == 0)
+			std::this_thread::sleep_for(std::chrono::microseconds(200));
+	});
+	EXPECT_EQ(delivered, want.size());
+	EXPECT_EQ(flagged, (want.size() + 996) / 997);
+	EXPECT_EQ(check.checks(), want.size());
+	EXPECT_EQ(check.threads().size(), 2u) << "expected checks on both the caller's and the reader's thread";
+	EXPECT_EQ(check.threads().count(std::this_thread::get_id()), 1u);
 }
 
 TEST(BatchReader, ReadAheadPassesOnReadErrorsAfterTheBlocksBeforeThem) {
