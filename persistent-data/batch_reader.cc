@@ -130,6 +130,15 @@ template <typename Ready> bool spin_until(const Ready &ready) {
 // read or to decode); only then does it sleep.  The reader, once asleep,
 // is woken when half of the slots are free again (one wake per SLOTS / 2
 // runs, not one per run), and nobody is woken who is not asleep.
+//
+// The counters are atomic and the lock is taken only around sleeping and
+// waking: a lock taken by both sides for every run made them queue on it
+// (and sleep in the kernel) when runs are short, as in a level of
+// scattered single nodes.  Each side stores its counter, then looks at
+// the other's "asleep" flag (both sequentially consistent), and the
+// sleeper sets its flag, then tests the counter, under the lock: so either
+// the sleeper sees the new count or the other side sees it asleep and
+// wakes it, under the lock.
 class read_ahead {
 public:
 	read_ahead(block_io &io, const std::vector<block_address> &blocks, const std::vector<run> &runs,
@@ -152,12 +161,10 @@ public:
 		if (spin_until([&] { return read_.load(std::memory_order_acquire) > i; }))
 			return slot(i);
 		std::unique_lock<std::mutex> l(m_);
-		if (!(read_ > i || error_)) {
-			consumer_waiting_ = true;
-			ready_.wait(l, [&] { return read_ > i || error_; });
-			consumer_waiting_ = false;
-		}
-		if (error_ && read_ <= i)
+		consumer_asleep_ = true;
+		ready_.wait(l, [&] { return read_ > i || error_; });
+		consumer_asleep_ = false;
+		if (read_ <= i)
 			std::rethrow_exception(error_);
 		return slot(i);
 	}
@@ -171,35 +178,32 @@ public:
 
 	// Run I is consumed: its slot may be refilled.
 	void release(size_t i) {
-		bool wake;
-		{
+		consumed_ = i + 1;
+		if (worker_asleep_) {
 			std::lock_guard<std::mutex> l(m_);
-			consumed_.store(i + 1, std::memory_order_release);
-			wake = worker_waiting_ && free_slots() >= REFILL;
+			if (refilled())
+				room_.notify_one();
 		}
-		if (wake)
-			room_.notify_one();
 	}
 
 private:
-	static constexpr size_t REFILL = SLOTS / 2; // free slots that wake a waiting reader
+	static constexpr size_t REFILL = SLOTS / 2; // free slots that wake a sleeping reader
 
 	uint8_t *slot(size_t i) const { return bufs_.data() + (i % SLOTS) * MAX_RUN * BLOCK_SIZE; }
-
-	size_t free_slots() const { return consumed_.load(std::memory_order_acquire) + SLOTS - next_; }
+	// Whether the sleeping reader, waiting to read run waiting_for_, has
+	// REFILL slots free.  (Under the lock.)
+	bool refilled() const { return consumed_ + SLOTS >= waiting_for_ + REFILL; }
 
 	void work() {
 		for (size_t i = 0; i < runs_.size(); i++) {
-			if (i >= SLOTS)
-				spin_until([&] { return consumed_.load(std::memory_order_acquire) + SLOTS > i; });
-			{
+			if (stop_)
+				return;
+			if (i >= SLOTS && !spin_until([&] { return consumed_.load(std::memory_order_acquire) + SLOTS > i; })) {
 				std::unique_lock<std::mutex> l(m_);
-				next_ = i;
-				if (!stop_ && !free_slots()) {
-					worker_waiting_ = true;
-					room_.wait(l, [&] { return stop_ || free_slots() >= REFILL; });
-					worker_waiting_ = false;
-				}
+				waiting_for_ = i;
+				worker_asleep_ = true;
+				room_.wait(l, [&] { return stop_ || refilled(); });
+				worker_asleep_ = false;
 				if (stop_)
 					return;
 			}
@@ -215,19 +219,18 @@ private:
 				if (checked_[i % SLOTS])
 					check_run(blocks_, runs_[i], slot(i), check_, found_[i % SLOTS]);
 			} catch (...) {
-				std::lock_guard<std::mutex> l(m_);
-				error_ = std::current_exception();
+				{
+					std::lock_guard<std::mutex> l(m_);
+					error_ = std::current_exception();
+				}
 				ready_.notify_all();
 				return;
 			}
-			bool wake;
-			{
+			read_ = i + 1;
+			if (consumer_asleep_) {
 				std::lock_guard<std::mutex> l(m_);
-				read_.store(i + 1, std::memory_order_release);
-				wake = consumer_waiting_;
-			}
-			if (wake)
 				ready_.notify_one();
+			}
 		}
 	}
 
@@ -240,13 +243,11 @@ private:
 	std::vector<char> checked_ = std::vector<char>(SLOTS); // by the reader: found_ is filled in
 	std::mutex m_;
 	std::condition_variable ready_, room_; // a run was read; slots were freed
-	// (Atomic: each side spins on the other's counter without the lock.)
-	std::atomic<size_t> read_ = 0, consumed_ = 0;
-	size_t next_ = 0;
-	bool consumer_waiting_ = false, worker_waiting_ = false;
-	bool stop_ = false;
-	std::exception_ptr error_;
-	std::thread worker_; // last: starts once everything above exists
+	std::atomic<size_t> read_ = 0, consumed_ = 0; // runs read; runs released
+	std::atomic<bool> consumer_asleep_ = false, worker_asleep_ = false, stop_ = false;
+	size_t waiting_for_ = 0;   // the run a sleeping reader is to read next (under the lock)
+	std::exception_ptr error_; // (under the lock)
+	std::thread worker_;       // last: starts once everything above exists
 };
 
 } // namespace
