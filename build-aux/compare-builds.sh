@@ -10,6 +10,12 @@ set -eu
 img=$1
 runs=$2
 shift 2
+# (The timed runs ignore exit codes: thin_check exits 1 on a damaged image.
+# So first make sure every build can read the image at all.)
+for d in "$@"; do
+	"$d/pdata_tools" thin_read_floor "$img" > /dev/null ||
+		{ echo "compare-builds.sh: $d/pdata_tools cannot read $img" >&2; exit 1; }
+done
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 ms() { # runs "$@", prints its wall time in microseconds

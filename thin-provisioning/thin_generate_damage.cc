@@ -166,6 +166,18 @@ block_address leaf_with(damager &d, uint32_t n) {
 
 void reseal_node(std::vector<uint8_t> &data) { pdata::seal_checksum(data.data(), pdata::salt::btree_node); }
 
+// --sm: "metadata" (the default) or "data".
+std::string space_map_option(const base::po::variables_map &vm) {
+	std::string which = vm.count("sm") ? vm["sm"].as<std::string>() : "metadata";
+	if (which != "metadata" && which != "data")
+		throw base::po::error("--sm must be metadata or data");
+	return which;
+}
+
+block_role ref_count_tree_role(const std::string &which) {
+	return which == "metadata" ? block_role::metadata_sm_ref_counts : block_role::data_sm_ref_counts;
+}
+
 // Sets the 2-bit count of BLOCK in a bitmap of the map whose bitmaps have
 // ROLE, walking the bitmaps in block order (bitmap i holds blocks
 // i*16320...).  Works for the usual images where bitmaps are allocated in
@@ -269,10 +281,8 @@ int damage(damager &d, const std::string &kind, const base::po::variables_map &v
 		throw base::error("no device details to damage");
 	}
 	if (kind == "count-high" || kind == "count-low") {
-		std::string which = vm.count("sm") ? vm["sm"].as<std::string>() : "metadata";
+		std::string which = space_map_option(vm);
 		bool meta = which == "metadata";
-		if (!meta && which != "data")
-			throw base::po::error("--sm must be metadata or data");
 		auto bitmaps = bitmaps_of(d, meta);
 		block_address victim;
 		if (meta)
@@ -297,11 +307,8 @@ int damage(damager &d, const std::string &kind, const base::po::variables_map &v
 	}
 	if (kind == "overflow-high" || kind == "overflow-low") {
 		// A count kept in a space map's reference count tree (bitmap entry 3).
-		std::string which = vm.count("sm") ? vm["sm"].as<std::string>() : "metadata";
-		if (which != "metadata" && which != "data")
-			throw base::po::error("--sm must be metadata or data");
-		auto role = which == "metadata" ? block_role::metadata_sm_ref_counts : block_role::data_sm_ref_counts;
-		for (block_address b : d.blocks_with(role)) {
+		std::string which = space_map_option(vm);
+		for (block_address b : d.blocks_with(ref_count_tree_role(which))) {
 			auto data = d.read(b);
 			pdata::node_mut n(data.data());
 			if (!n.is_leaf())
@@ -325,11 +332,8 @@ int damage(damager &d, const std::string &kind, const base::po::variables_map &v
 		// A count of 3 or more whose entry is gone from the reference count
 		// tree (the bitmap still says "see the tree").  The last entry of a
 		// leaf, so the keys left stay inside their parent's range.
-		std::string which = vm.count("sm") ? vm["sm"].as<std::string>() : "metadata";
-		if (which != "metadata" && which != "data")
-			throw base::po::error("--sm must be metadata or data");
-		auto role = which == "metadata" ? block_role::metadata_sm_ref_counts : block_role::data_sm_ref_counts;
-		for (block_address b : d.blocks_with(role)) {
+		std::string which = space_map_option(vm);
+		for (block_address b : d.blocks_with(ref_count_tree_role(which))) {
 			auto data = d.read(b);
 			pdata::node_mut n(data.data());
 			if (!n.is_leaf() || n.nr_entries() < 2)

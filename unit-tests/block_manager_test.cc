@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include <cstdlib>
@@ -211,6 +212,30 @@ TEST(BatchReader, EveryBlockIsCheckedOnceByWhicheverThreadHasTime) {
 	EXPECT_EQ(check.checks(), want.size());
 	EXPECT_EQ(check.threads().size(), 2u) << "expected checks on both the caller's and the reader's thread";
 	EXPECT_EQ(check.threads().count(std::this_thread::get_id()), 1u);
+}
+
+// A caller that gives up part way (its callback throws) while the reader is
+// asleep on full slots, or spinning for one: the reader must be stopped and
+// joined, not left waiting for slots nobody will free.
+TEST(BatchReader, ACallbackThatThrowsStopsTheReader) {
+	read_ahead_io io(20000);
+	std::vector<block_address> want;
+	for (block_address b = 0; b < 20000; b++)
+		want.push_back(b);
+	for (block_address stop_at : {block_address(0), block_address(700), block_address(19000)}) {
+		size_t seen = 0;
+		EXPECT_THROW(read_in_batches(io, want,
+		                             [&](block_address b, const uint8_t *) {
+			                             seen++;
+			                             if (b == stop_at) {
+				                             // long enough for the reader to fill its slots and sleep
+				                             std::this_thread::sleep_for(std::chrono::milliseconds(5));
+				                             throw std::runtime_error("caller gives up");
+			                             }
+		                             }),
+		             std::runtime_error);
+		EXPECT_EQ(seen, stop_at + 1);
+	}
 }
 
 TEST(BatchReader, ReadAheadPassesOnReadErrorsAfterTheBlocksBeforeThem) {
