@@ -74,12 +74,12 @@ private:
 using problems = std::vector<std::optional<std::string>>;
 
 void check_run(const std::vector<block_address> &blocks, const run &r, const uint8_t *buf,
-               const validator *check, problems &found) {
+               const indexed_check *check, problems &found) {
 	if (!check || !r.count)
 		return;
 	for (size_t k = r.begin; k < r.end; k++) {
 		size_t at = size_t(blocks[k] - r.first);
-		found[at] = check->check(buf + at * BLOCK_SIZE, blocks[k]);
+		found[at] = (*check)(k, blocks[k], buf + at * BLOCK_SIZE);
 	}
 }
 
@@ -122,6 +122,10 @@ template <typename Ready> bool spin_until(const Ready &ready) {
 // A second thread reads the next runs while the caller's callback works on
 // the current one: the copy out of the page cache (or the wait for the
 // disk) overlaps with decoding.  Runs are delivered strictly in order.
+// With readers::both, a caller that would wait for a run reads one itself
+// instead: the next run nobody has taken yet.  A run is held in its slot
+// until delivered, so runs finish out of order but are handed over in
+// order.
 //
 // Waking a sleeping thread costs the waker a system call (and, in a
 // virtual machine, an interrupt to the other core): measured at a tenth of
@@ -134,16 +138,16 @@ template <typename Ready> bool spin_until(const Ready &ready) {
 // The counters are atomic and the lock is taken only around sleeping and
 // waking: a lock taken by both sides for every run made them queue on it
 // (and sleep in the kernel) when runs are short, as in a level of
-// scattered single nodes.  Each side stores its counter, then looks at
-// the other's "asleep" flag (both sequentially consistent), and the
-// sleeper sets its flag, then tests the counter, under the lock: so either
-// the sleeper sees the new count or the other side sees it asleep and
-// wakes it, under the lock.
+// scattered single nodes.  Each side stores its counter (or a slot's
+// "ready" mark), then looks at the other's "asleep" flag (both
+// sequentially consistent), and the sleeper sets its flag, then tests the
+// counter, under the lock: so either the sleeper sees the new value or the
+// other side sees it asleep and wakes it, under the lock.
 class read_ahead {
 public:
 	read_ahead(block_io &io, const std::vector<block_address> &blocks, const std::vector<run> &runs,
-	           const validator *check)
-	    : io_(io), blocks_(blocks), runs_(runs), check_(check),
+	           const indexed_check *check, readers who)
+	    : io_(io), blocks_(blocks), runs_(runs), check_(check), caller_reads_(who == readers::both),
 	      bufs_(SLOTS * MAX_RUN * BLOCK_SIZE), found_(SLOTS, problems(MAX_RUN)),
 	      worker_([this] { work(); }) {}
 
@@ -156,17 +160,38 @@ public:
 		worker_.join();
 	}
 
-	// The buffer of run I, waiting for it to be read; rethrows read errors.
+	// The buffer of run I, once it is read (by the reader, or here);
+	// rethrows read errors when their run is reached, so every block before
+	// it is delivered first, whichever thread read it.
 	const uint8_t *get(size_t i) {
-		if (spin_until([&] { return read_.load(std::memory_order_acquire) > i; }))
-			return slot(i);
-		std::unique_lock<std::mutex> l(m_);
-		consumer_asleep_ = true;
-		ready_.wait(l, [&] { return read_ > i || error_; });
-		consumer_asleep_ = false;
-		if (read_ <= i)
-			std::rethrow_exception(error_);
-		return slot(i);
+		for (;;) {
+			if (ready(i))
+				return slot(i);
+			if (own_error_) {
+				if (own_error_run_ == i)
+					std::rethrow_exception(own_error_);
+			} else if (caller_reads_) {
+				if (auto j = claim()) {
+					try {
+						fill(*j, true);
+					} catch (...) {
+						own_error_ = std::current_exception();
+						own_error_run_ = *j;
+					}
+					continue;
+				}
+			}
+			// Run I is the reader's to read.  (Nothing more can be claimed
+			// until the caller releases a slot.)
+			if (spin_until([&] { return ready(i); }))
+				return slot(i);
+			std::unique_lock<std::mutex> l(m_);
+			consumer_asleep_ = true;
+			ready_cv_.wait(l, [&] { return ready(i) || error_; });
+			consumer_asleep_ = false;
+			if (!ready(i))
+				std::rethrow_exception(error_);
+		}
 	}
 	// What the check found in run I (after get(I)), the check made here if
 	// the reader left it to the caller.
@@ -190,46 +215,66 @@ private:
 	static constexpr size_t REFILL = SLOTS / 2; // free slots that wake a sleeping reader
 
 	uint8_t *slot(size_t i) const { return bufs_.data() + (i % SLOTS) * MAX_RUN * BLOCK_SIZE; }
-	// Whether the sleeping reader, waiting to read run waiting_for_, has
-	// REFILL slots free.  (Under the lock.)
-	bool refilled() const { return consumed_ + SLOTS >= waiting_for_ + REFILL; }
+	bool ready(size_t i) const { return ready_[i % SLOTS].load(std::memory_order_acquire) == i + 1; }
+
+	// Takes the next run nobody has taken, if its slot is free.
+	std::optional<size_t> claim() {
+		size_t next = next_.load();
+		for (;;) {
+			if (next >= runs_.size() || next >= consumed_.load(std::memory_order_acquire) + SLOTS)
+				return std::nullopt;
+			if (next_.compare_exchange_weak(next, next + 1))
+				return next;
+		}
+	}
+	// Whether the sleeping reader has REFILL slots free past the runs
+	// taken.  (Under the lock.)
+	bool refilled() const { return consumed_ + SLOTS >= next_ + REFILL || next_ >= runs_.size(); }
+
+	// Reads run I into its slot and marks it ready.  The checks go to
+	// whichever side has time: the reader makes them while the caller has
+	// a run in hand and another waiting; otherwise the caller is waiting
+	// for this run and makes them itself (on a 20M-mapping check the two
+	// sides take turns at being the slower one).  A caller that reads a
+	// run checks it at once, while it is in this core's cache.
+	void fill(size_t i, bool by_caller) {
+		if (runs_[i].count)
+			io_.read(runs_[i].first, runs_[i].count, slot(i));
+		checked_[i % SLOTS] = by_caller || caller_reads_ || i - consumed_.load(std::memory_order_acquire) >= 2;
+		if (checked_[i % SLOTS])
+			check_run(blocks_, runs_[i], slot(i), check_, found_[i % SLOTS]);
+		ready_[i % SLOTS].store(i + 1);
+	}
 
 	void work() {
-		for (size_t i = 0; i < runs_.size(); i++) {
+		for (;;) {
 			if (stop_)
 				return;
-			if (i >= SLOTS && !spin_until([&] { return consumed_.load(std::memory_order_acquire) + SLOTS > i; })) {
+			auto i = claim();
+			if (!i) {
+				if (next_ >= runs_.size())
+					return;
+				if (spin_until([&] { return next_ >= runs_.size() || consumed_.load() + SLOTS > next_; }))
+					continue;
 				std::unique_lock<std::mutex> l(m_);
-				waiting_for_ = i;
 				worker_asleep_ = true;
 				room_.wait(l, [&] { return stop_ || refilled(); });
 				worker_asleep_ = false;
-				if (stop_)
-					return;
+				continue;
 			}
 			try {
-				if (runs_[i].count)
-					io_.read(runs_[i].first, runs_[i].count, slot(i));
-				// The checks go to whichever side has time: the reader
-				// makes them while the caller has a run in hand and another
-				// waiting; otherwise the caller is waiting for this run and
-				// makes them itself (on a 20M-mapping check the two sides
-				// take turns at being the slower one).
-				checked_[i % SLOTS] = i - consumed_.load(std::memory_order_acquire) >= 2;
-				if (checked_[i % SLOTS])
-					check_run(blocks_, runs_[i], slot(i), check_, found_[i % SLOTS]);
+				fill(*i, false);
 			} catch (...) {
 				{
 					std::lock_guard<std::mutex> l(m_);
 					error_ = std::current_exception();
 				}
-				ready_.notify_all();
+				ready_cv_.notify_all();
 				return;
 			}
-			read_ = i + 1;
 			if (consumer_asleep_) {
 				std::lock_guard<std::mutex> l(m_);
-				ready_.notify_one();
+				ready_cv_.notify_one();
 			}
 		}
 	}
@@ -237,16 +282,19 @@ private:
 	block_io &io_;
 	const std::vector<block_address> &blocks_;
 	const std::vector<run> &runs_;
-	const validator *check_;
+	const indexed_check *check_;
+	const bool caller_reads_;
 	page_aligned_buffer bufs_; // SLOTS runs
 	std::vector<problems> found_;
-	std::vector<char> checked_ = std::vector<char>(SLOTS); // by the reader: found_ is filled in
+	std::vector<char> checked_ = std::vector<char>(SLOTS); // found_ is filled in
+	std::atomic<size_t> ready_[SLOTS] = {}; // run + 1 of the run read into each slot
 	std::mutex m_;
-	std::condition_variable ready_, room_; // a run was read; slots were freed
-	std::atomic<size_t> read_ = 0, consumed_ = 0; // runs read; runs released
+	std::condition_variable ready_cv_, room_; // a run was read; slots were freed
+	std::atomic<size_t> next_ = 0, consumed_ = 0; // runs taken; runs released
 	std::atomic<bool> consumer_asleep_ = false, worker_asleep_ = false, stop_ = false;
-	size_t waiting_for_ = 0;   // the run a sleeping reader is to read next (under the lock)
 	std::exception_ptr error_; // (under the lock)
+	std::exception_ptr own_error_; // the caller's, reading run own_error_run_
+	size_t own_error_run_ = 0;
 	std::thread worker_;       // last: starts once everything above exists
 };
 
@@ -254,8 +302,8 @@ private:
 
 namespace {
 
-void read_checked(block_io &io, std::vector<block_address> blocks, const validator *check,
-                  const checked_block_fn &fn, batch_stats *stats) {
+void read_checked(block_io &io, std::vector<block_address> blocks, const indexed_check *check,
+                  const checked_block_fn &fn, batch_stats *stats, readers who) {
 	std::sort(blocks.begin(), blocks.end());
 	blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
 	auto runs = plan_runs(blocks, io.nr_blocks());
@@ -276,7 +324,7 @@ void read_checked(block_io &io, std::vector<block_address> blocks, const validat
 		}
 		return;
 	}
-	read_ahead ahead(io, blocks, runs, check);
+	read_ahead ahead(io, blocks, runs, check, who);
 	for (size_t i = 0; i < runs.size(); i++) {
 		const uint8_t *buf = ahead.get(i);
 		deliver(blocks, runs[i], buf, ahead.found(i), fn);
@@ -290,12 +338,19 @@ void read_in_batches(block_io &io, std::vector<block_address> blocks,
                      const std::function<void(block_address, const uint8_t *)> &fn, batch_stats *stats) {
 	read_checked(
 	    io, std::move(blocks), nullptr,
-	    [&](block_address b, const uint8_t *data, const std::optional<std::string> &) { fn(b, data); }, stats);
+	    [&](block_address b, const uint8_t *data, const std::optional<std::string> &) { fn(b, data); }, stats,
+	    readers::one);
 }
 
 void read_in_batches(block_io &io, std::vector<block_address> blocks, const validator &check,
-                     const checked_block_fn &fn, batch_stats *stats) {
-	read_checked(io, std::move(blocks), &check, fn, stats);
+                     const checked_block_fn &fn, batch_stats *stats, readers who) {
+	indexed_check by_index = [&check](size_t, block_address b, const uint8_t *data) { return check.check(data, b); };
+	read_checked(io, std::move(blocks), &by_index, fn, stats, who);
+}
+
+void read_in_batches(block_io &io, std::vector<block_address> blocks, const indexed_check &check,
+                     const checked_block_fn &fn, batch_stats *stats, readers who) {
+	read_checked(io, std::move(blocks), &check, fn, stats, who);
 }
 
 } // namespace pdata

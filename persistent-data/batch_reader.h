@@ -33,7 +33,24 @@ void read_in_batches(block_io &io, std::vector<block_address> blocks,
 // so on a large batch it costs the caller's thread nothing.
 using checked_block_fn =
     std::function<void(block_address b, const uint8_t *data, const std::optional<std::string> &problem)>;
+
+// Who reads.  One: a read-ahead thread reads every run, and CHECK runs
+// on it while the caller is busy, on the caller when it would otherwise
+// wait.  Both: a caller that would wait for a run reads and checks the next
+// one itself.  Either way two checks may run at once (on different blocks).
+enum class readers { one, both };
+
 void read_in_batches(block_io &io, std::vector<block_address> blocks, const validator &check,
-                     const checked_block_fn &fn, batch_stats *stats = nullptr);
+                     const checked_block_fn &fn, batch_stats *stats = nullptr,
+                     readers who = readers::one);
+
+// As above, with a check that is told each block's index in BLOCKS once
+// sorted and without duplicates (a caller that passes a sorted list of
+// distinct blocks keeps what it knows of each in a vector beside it).
+using indexed_check =
+    std::function<std::optional<std::string>(size_t index, block_address b, const uint8_t *data)>;
+void read_in_batches(block_io &io, std::vector<block_address> blocks, const indexed_check &check,
+                     const checked_block_fn &fn, batch_stats *stats = nullptr,
+                     readers who = readers::one);
 
 } // namespace pdata

@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "persistent-data/block.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,9 +27,9 @@ public:
 	virtual bool writable() const = 0;
 	// Name used in error messages (the path for files).
 	virtual const std::string &name() const = 0;
-	// May read() be called from a second thread while nobody writes?
-	// (Lets the batch reader read ahead; devices that count or fail calls
-	// in order say no.)
+	// May read() be called from other threads, two at once, while nobody
+	// writes?  (Lets the batch reader read ahead, and its caller read
+	// beside it; devices that count or fail calls in order say no.)
 	virtual bool thread_safe_reads() const { return false; }
 	// The blocks that may hold data, as ascending half-open ranges: a
 	// sparse file's holes read as zeros, so a scan for metadata may skip
@@ -77,7 +78,7 @@ public:
 
 	std::vector<uint8_t> &bytes() { return bytes_; }
 	const std::vector<uint8_t> &bytes() const { return bytes_; }
-	unsigned long reads() const { return reads_; }
+	unsigned long reads() const { return reads_.load(); }
 	unsigned long writes() const { return writes_; }
 	unsigned long flushes() const { return flushes_; }
 
@@ -86,7 +87,8 @@ private:
 
 	std::vector<uint8_t> bytes_;
 	std::string name_;
-	unsigned long reads_ = 0, writes_ = 0, flushes_ = 0;
+	std::atomic<unsigned long> reads_ = 0; // (tests read on two threads)
+	unsigned long writes_ = 0, flushes_ = 0;
 };
 
 // Wraps another device and fails the Nth read or write call (counting from

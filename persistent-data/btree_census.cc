@@ -1,6 +1,7 @@
 #include "persistent-data/btree_census.h"
 
 #include <algorithm>
+#include <functional>
 #include <tuple>
 
 namespace pdata {
@@ -58,6 +59,53 @@ void btree_census::lose(const edge &e, const std::string &reason, bool fatal,
 	on_damage(tags_[e.tag], d);
 }
 
+// What process() would otherwise find on the caller's thread, found by the
+// thread that reads (the checksum is computed there anyway): a node's
+// header, a leaf's value size against what its first edge expects, the
+// order of its keys.  Then the leaf digest, the leaf's bytes still in that
+// core's cache.
+class btree_census::inspector {
+public:
+	// LEVEL: the level's edges, sorted by child; FIRST_EDGE: for each node
+	// to read (in block order), the index in LEVEL of the first edge into
+	// it, whose expectations count.  HANDLE: one flag per edge, set for the
+	// first edge into each leaf to the digest's answer (empty without a
+	// digest).  TAGS: the census's tags, copied, since a leaf handler may
+	// add to them while this runs.
+	inspector(const std::vector<edge> &level, const std::vector<uint32_t> &first_edge, const leaf_digest &digest,
+	          std::vector<uint8_t> &handle, std::vector<uint64_t> tags)
+	    : level_(level), first_edge_(first_edge), digest_(digest), handle_(handle), tags_(std::move(tags)) {}
+
+	// The node at WHERE, the INDEX-th to read.
+	std::optional<std::string> operator()(size_t index, block_address where, const uint8_t *data) const {
+		if (auto problem = btree_node_validator().check(data, where))
+			return problem;
+		node_ref n(data);
+		if (n.is_leaf()) {
+			uint32_t first = first_edge_[index];
+			const edge &e = level_[first];
+			if (n.value_size() != e.value_size)
+				return "value size mismatch: expected " + std::to_string(e.value_size) + ", got " +
+				       std::to_string(n.value_size());
+			if (!n.keys_ascending())
+				return std::string("keys are out of order");
+			if (digest_)
+				handle_[first] = digest_(tags_[e.tag], where, n);
+			return std::nullopt;
+		}
+		if (!n.keys_ascending())
+			return std::string("keys are out of order");
+		return std::nullopt;
+	}
+
+private:
+	const std::vector<edge> &level_;
+	const std::vector<uint32_t> &first_edge_;
+	const leaf_digest &digest_;
+	std::vector<uint8_t> &handle_; // distinct bytes: written by one thread, read after delivery
+	const std::vector<uint64_t> tags_;
+};
+
 void btree_census::run(const leaf_handler &on_leaf, const damage_handler &on_damage) {
 	while (!pending_.empty()) {
 		std::vector<edge> level;
@@ -77,29 +125,38 @@ void btree_census::run(const leaf_handler &on_leaf, const damage_handler &on_dam
 		});
 		// Count every reference, and check the edges into nodes already
 		// known; list the nodes seen for the first time.
-		std::vector<block_address> to_read;
+		std::vector<block_address> to_read; // (sorted, distinct)
+		std::vector<uint32_t> first_edge;   // of each, in LEVEL
 		std::vector<edge> late; // into nodes read in an earlier level
-		for (const auto &e : level) {
+		for (size_t k = 0; k < level.size(); k++) {
+			const edge &e = level[k];
 			if (e.child < refs_.size())
 				refs_.inc(e.child);
 			uint16_t st = state(e.child);
 			if (!(st & SEEN)) {
-				if (to_read.empty() || to_read.back() != e.child)
+				if (to_read.empty() || to_read.back() != e.child) {
 					to_read.push_back(e.child);
+					first_edge.push_back(uint32_t(k));
+				}
 			} else if (!(st & VALID))
 				lose(e, "unreadable node", true, on_damage);
 			else if (st & ENTRIES)
 				late.push_back(e);
 		}
 		size_t cursor = 0;
-		// (The node checks, checksum first, run on the read-ahead thread.)
+		// (The node checks, checksum first, are made as nodes are read,
+		// mostly on the read-ahead thread; with a digest, by whichever
+		// thread read the node, so both read.)
+		std::vector<uint8_t> handle(digest_ ? level.size() : 0, 1);
+		inspector inspect(level, first_edge, digest_, handle, digest_ ? tags_ : std::vector<uint64_t>());
 		read_in_batches(
-		    io_, std::move(to_read), btree_node_validator(),
+		    io_, std::move(to_read), indexed_check(std::cref(inspect)),
 		    [&](block_address b, const uint8_t *data, const std::optional<std::string> &problem) {
 			    while (level[cursor].child != b)
 				    cursor++;
 			    size_t first = cursor;
-			    process(level[first], data, problem, pending_, on_leaf, on_damage);
+			    process(level[first], data, problem, handle.empty() || handle[first], pending_, on_leaf,
+			            on_damage);
 			    if (progress_ && ++nodes_read_ % 4096 == 0)
 				    progress_(nodes_read_);
 			    bool valid = state(b) & VALID;
@@ -110,7 +167,7 @@ void btree_census::run(const leaf_handler &on_leaf, const damage_handler &on_dam
 					    check_edge(level[cursor], keys_of(node_ref(data)), on_damage);
 			    }
 		    },
-		    &stats_);
+		    &stats_, digest_ ? readers::both : readers::one);
 		check_late_edges(late, on_damage);
 	}
 }
@@ -148,7 +205,7 @@ void btree_census::check_edge(const edge &e, const node_keys &k, const damage_ha
 }
 
 void btree_census::process(const edge &e, const uint8_t *data, const std::optional<std::string> &problem,
-                           std::vector<edge> &next, const leaf_handler &on_leaf,
+                           bool handle_leaf, std::vector<edge> &next, const leaf_handler &on_leaf,
                            const damage_handler &on_damage) {
 	set_state(e.child, SEEN);
 	if (!data) {
@@ -160,16 +217,6 @@ void btree_census::process(const edge &e, const uint8_t *data, const std::option
 		return;
 	}
 	node_ref n(data);
-	if (n.is_leaf() && n.value_size() != e.value_size) {
-		lose(e, "value size mismatch: expected " + std::to_string(e.value_size) + ", got " +
-		            std::to_string(n.value_size()),
-		     true, on_damage);
-		return;
-	}
-	if (!n.keys_ascending()) {
-		lose(e, "keys are out of order", true, on_damage);
-		return;
-	}
 	set_state(e.child, uint16_t(SEEN | VALID | (n.is_leaf() ? LEAF : 0) | (n.nr_entries() & ENTRIES)));
 	if (n.max_entries() % 3)
 		lose(e, "max entries is not divisible by 3", false, on_damage);
@@ -180,7 +227,8 @@ void btree_census::process(const edge &e, const uint8_t *data, const std::option
 		observer_(tags_[e.tag], e.child, n);
 
 	if (n.is_leaf()) {
-		on_leaf(tags_[e.tag], e.child, n);
+		if (handle_leaf)
+			on_leaf(tags_[e.tag], e.child, n);
 		return;
 	}
 	auto &kids = children_[e.child];

@@ -71,6 +71,19 @@ public:
 	using node_observer = std::function<void(uint64_t tag, block_address b, node_ref n)>;
 	void set_node_observer(node_observer fn) { observer_ = std::move(fn); }
 
+	// Work on a valid leaf's bytes done by the thread that reads it, while
+	// they are still in that core's cache (the checker counts a mapping
+	// leaf's data blocks here: on the caller's thread, fetching them from
+	// the other core again was most of its time).  With a digest, both
+	// threads read (readers::both), so it may run on the caller's thread
+	// and on the read-ahead thread at once, for different leaves: what it
+	// shares, it must guard itself.  Called once for each distinct valid
+	// leaf, before the leaf handler; never for a damaged one.  It returns
+	// whether the leaf handler must see the leaf too; the handler is not
+	// called for it when it returns false.
+	using leaf_digest = std::function<bool(uint64_t tag, block_address leaf, node_ref n)>;
+	void set_leaf_digest(leaf_digest fn) { digest_ = std::move(fn); }
+
 	// Told the number of distinct nodes read so far, now and then.
 	void set_progress(std::function<void(uint64_t nodes)> fn) { progress_ = std::move(fn); }
 
@@ -108,9 +121,15 @@ private:
 	};
 	static node_keys keys_of(node_ref n);
 
-	// PROBLEM: what the node validator found of DATA (checked as read).
+	// The checks of a node made as it is read (on the reading thread), and
+	// the leaf digest.
+	class inspector;
+
+	// PROBLEM: what the inspector found of DATA.  HANDLE_LEAF: whether the
+	// leaf handler is to see it (the digest's answer).
 	void process(const edge &e, const uint8_t *data, const std::optional<std::string> &problem,
-	             std::vector<edge> &next, const leaf_handler &on_leaf, const damage_handler &on_damage);
+	             bool handle_leaf, std::vector<edge> &next, const leaf_handler &on_leaf,
+	             const damage_handler &on_damage);
 	void check_edge(const edge &e, const node_keys &k, const damage_handler &on_damage);
 	void check_late_edges(const std::vector<edge> &late, const damage_handler &on_damage);
 	void lose(const edge &e, const std::string &reason, bool fatal, const damage_handler &on_damage);
@@ -125,6 +144,7 @@ private:
 	batch_stats stats_;
 	bool check_min_fill_ = true;
 	node_observer observer_;
+	leaf_digest digest_;
 	std::function<int(uint64_t)> rank_;
 	std::function<void(uint64_t)> progress_;
 	uint64_t nodes_read_ = 0;

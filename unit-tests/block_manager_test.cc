@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -212,6 +213,95 @@ TEST(BatchReader, EveryBlockIsCheckedOnceByWhicheverThreadHasTime) {
 	EXPECT_EQ(check.checks(), want.size());
 	EXPECT_EQ(check.threads().size(), 2u) << "expected checks on both the caller's and the reader's thread";
 	EXPECT_EQ(check.threads().count(std::this_thread::get_id()), 1u);
+}
+
+// A device whose every read takes a while, and that notes which threads
+// read.
+class slow_noting_io : public read_ahead_io {
+public:
+	using read_ahead_io::read_ahead_io;
+	void read(block_address first, size_t count, uint8_t *buf) override {
+		{
+			std::lock_guard<std::mutex> l(m_);
+			readers_.insert(std::this_thread::get_id());
+		}
+		std::this_thread::sleep_for(std::chrono::microseconds(200));
+		read_ahead_io::read(first, count, buf);
+	}
+	std::set<std::thread::id> readers() const {
+		std::lock_guard<std::mutex> l(m_);
+		return readers_;
+	}
+
+private:
+	mutable std::mutex m_;
+	std::set<std::thread::id> readers_;
+};
+
+// With readers::both, a caller that would wait reads the next run itself.
+// Blocks are still delivered once each, in order, with their contents, and
+// each check is told the block's index in the sorted list of distinct
+// blocks (given here unsorted, with a duplicate).
+TEST(BatchReader, BothThreadsReadAndBlocksStillArriveInOrder) {
+	slow_noting_io io(30000);
+	for (block_address b = 0; b < 30000; b++)
+		io.bytes()[b * BLOCK_SIZE + 7] = uint8_t(b * 31);
+	std::vector<block_address> distinct;
+	for (block_address b = 0; b < 30000; b += 1 + b % 7)
+		distinct.push_back(b);
+	std::vector<block_address> given(distinct.rbegin(), distinct.rend());
+	given.push_back(distinct[10]);
+	std::mutex m;
+	std::map<block_address, size_t> index_of; // as the checks were told
+	size_t checks = 0;
+	indexed_check check = [&](size_t index, block_address b, const uint8_t *d) -> std::optional<std::string> {
+		std::lock_guard<std::mutex> l(m);
+		checks++;
+		index_of[b] = index;
+		if (d[7] != uint8_t(b * 31))
+			return "wrong contents";
+		return std::nullopt;
+	};
+	std::vector<block_address> seen;
+	read_in_batches(
+	    io, given, check,
+	    [&](block_address b, const uint8_t *d, const std::optional<std::string> &problem) {
+		    seen.push_back(b);
+		    ASSERT_NE(d, nullptr);
+		    EXPECT_EQ(d[7], uint8_t(b * 31)) << b;
+		    EXPECT_EQ(problem, std::nullopt) << b;
+	    },
+	    nullptr, readers::both);
+	EXPECT_EQ(seen, distinct);
+	EXPECT_EQ(checks, distinct.size());
+	for (size_t k = 0; k < distinct.size(); k++)
+		ASSERT_EQ(index_of[distinct[k]], k);
+	EXPECT_EQ(io.readers().size(), 2u) << "expected reads on both the caller's and the reader's thread";
+	EXPECT_EQ(io.readers().count(std::this_thread::get_id()), 1u);
+}
+
+// A read error with readers::both, whichever thread meets it: every block
+// before the failed run is delivered first.
+TEST(BatchReader, BothReadersPassOnReadErrorsAfterTheBlocksBeforeThem) {
+	for (int attempt = 0; attempt < 4; attempt++) {
+		slow_noting_io io(5000);
+		io.fail_at = 3000;
+		std::vector<block_address> want;
+		for (block_address b = 0; b < 5000; b += 10)
+			want.push_back(b);
+		block_address last = 0;
+		indexed_check none = [](size_t, block_address, const uint8_t *) { return std::optional<std::string>(); };
+		EXPECT_THROW(read_in_batches(
+		                 io, want, none,
+		                 [&](block_address b, const uint8_t *, const std::optional<std::string> &) {
+			                 last = b;
+			                 if (attempt % 2)
+				                 std::this_thread::sleep_for(std::chrono::microseconds(50)); // a slower caller
+		                 },
+		                 nullptr, readers::both),
+		             base::io_error);
+		EXPECT_EQ(last, 2990u); // (blocks 10 apart: a run each)
+	}
 }
 
 // A caller that gives up part way (its callback throws) while the reader is

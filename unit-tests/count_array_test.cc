@@ -23,6 +23,40 @@ void expect_equal(const count_array &a, const std::map<uint64_t, uint32_t> &mode
 	EXPECT_EQ(a.nr_allocated(), allocated);
 }
 
+// Runs of every length and alignment, over counts near the nibble's limit
+// (14 and 15 must go to the wide page) and across a page boundary.
+TEST(CountArray, RunIncrementsMatchSingleOnes) {
+	std::mt19937_64 rng(11);
+	const uint64_t size = 3 * 65536 + 77; // pages of 64Ki counts
+	count_array runs(size), singles(size);
+	for (int step = 0; step < 4000; step++) {
+		uint64_t len = rng() % 4 ? rng() % 40 : rng() % 300;
+		uint64_t b = rng() % 8 ? 65536 - 20 + rng() % 40 : rng() % (size - len);
+		b = std::min(b, size - len);
+		if (rng() % 5 == 0) {
+			// Raise a few counts close to 14 in both arrays.
+			uint64_t at = b + rng() % (len + 1);
+			if (at < size) {
+				uint32_t c = 12 + uint32_t(rng() % 5);
+				runs.set(at, c);
+				singles.set(at, c);
+			}
+		}
+		count_array::incrementer inc(runs);
+		inc.inc_run_inside(b, len);
+		for (uint64_t k = 0; k < len; k++)
+			singles.inc(b + k);
+	}
+	uint64_t differing = 0, high = 0;
+	for (uint64_t b = 0; b < size; b++) {
+		differing += runs.get(b) != singles.get(b);
+		high += singles.get(b) >= 15;
+	}
+	EXPECT_EQ(differing, 0u);
+	EXPECT_GT(high, 100u); // the wide pages were reached
+	EXPECT_EQ(runs.nr_allocated(), singles.nr_allocated());
+}
+
 TEST(CountArray, RandomIncDecSetAgainstAModel) {
 	std::mt19937_64 rng(7);
 	uint64_t size = 1001; // odd: the last byte holds one count
