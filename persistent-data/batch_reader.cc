@@ -1,6 +1,7 @@
 #include "persistent-data/batch_reader.h"
 
 #include "base/cores.h"
+#include "base/spin_lock.h"
 
 #include <algorithm>
 #include <atomic>
@@ -92,15 +93,6 @@ void deliver(const std::vector<block_address> &blocks, const run &r, const uint8
 	}
 }
 
-// A pause in a busy wait (lets the sibling hyperthread run).
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	asm volatile("yield");
-#endif
-}
-
 // Busy-waits up to SPIN_TIME for READY(); false if it never came.  Only
 // with a core for each thread: on one core the wait would keep the other
 // side from running.
@@ -113,7 +105,7 @@ template <typename Ready> bool spin_until(const Ready &ready) {
 	for (unsigned n = 1;; n++) {
 		if (ready())
 			return true;
-		cpu_relax();
+		base::cpu_relax();
 		if (n % 64 == 0 && std::chrono::steady_clock::now() > deadline)
 			return ready();
 	}
