@@ -58,7 +58,8 @@ std::string damaged_block(const std::string &out) {
 }
 
 // Runs ARGS with DMPD_CORES=CORES: thin_check counts data blocks on a
-// thread of their own from three cores on, inline below.
+// thread of their own from three cores on, below that on the threads that
+// read the leaves.
 ft::result run_with_cores(const std::vector<std::string> &args, const char *cores) {
 	setenv("DMPD_CORES", cores, 1);
 	auto r = ft::run(args);
@@ -89,7 +90,7 @@ TEST_P(ThinCheckDamage, IsDetectedAndNamed) {
 	EXPECT_EQ(i.status, c.ours_ignoring_non_fatal) << i.err;
 
 	// Word for word the same verdict whether the data blocks are counted
-	// inline or on their own thread.
+	// by the reading threads or on their own thread.
 	auto inline_count = run_with_cores({ft::tool("thin_check"), img}, "2");
 	auto threaded_count = run_with_cores({ft::tool("thin_check"), img}, "3");
 	EXPECT_EQ(threaded_count.status, inline_count.status);

@@ -81,20 +81,15 @@ public:
 		if (auto problem = btree_node_validator().check(data, where))
 			return problem;
 		node_ref n(data);
-		if (n.is_leaf()) {
-			uint32_t first = first_edge_[index];
-			const edge &e = level_[first];
-			if (n.value_size() != e.value_size)
-				return "value size mismatch: expected " + std::to_string(e.value_size) + ", got " +
-				       std::to_string(n.value_size());
-			if (!n.keys_ascending())
-				return std::string("keys are out of order");
-			if (digest_)
-				handle_[first] = digest_(tags_[e.tag], where, n);
-			return std::nullopt;
-		}
+		uint32_t first = first_edge_[index];
+		const edge &e = level_[first];
+		if (n.is_leaf() && n.value_size() != e.value_size)
+			return "value size mismatch: expected " + std::to_string(e.value_size) + ", got " +
+			       std::to_string(n.value_size());
 		if (!n.keys_ascending())
 			return std::string("keys are out of order");
+		if (n.is_leaf() && digest_)
+			handle_[first] = digest_(tags_[e.tag], where, n);
 		return std::nullopt;
 	}
 

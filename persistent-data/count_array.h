@@ -217,11 +217,7 @@ public:
 		}
 		// For a caller that has already compared B with the array's size.
 		[[gnu::always_inline]] void inc_inside(block_address b) {
-			uint64_t index = b / PAGE_BLOCKS;
-			if (index != index_ || !page_) [[unlikely]] {
-				index_ = index;
-				page_ = a_.pages_[index].get();
-			}
+			look_up_page(b);
 			a_.inc_in(page_, b, 1); // (a null page_ is looked up again next time)
 		}
 
@@ -232,11 +228,7 @@ public:
 		// to leave the nibble.
 		void inc_run_inside(block_address b, uint64_t n) {
 			while (n) {
-				uint64_t index = b / PAGE_BLOCKS;
-				if (index != index_ || !page_) [[unlikely]] {
-					index_ = index;
-					page_ = a_.pages_[index].get();
-				}
+				look_up_page(b);
 				// Whole bytes (two counts), eight at a time when the run
 				// and the page go on that far.  A count at 14 or 15 has
 				// bits 1, 2 and 3 set: it goes through inc_in.
@@ -265,6 +257,15 @@ public:
 		}
 
 	private:
+		// page_ becomes B's page (null while it is not allocated).
+		[[gnu::always_inline]] void look_up_page(block_address b) {
+			uint64_t index = b / PAGE_BLOCKS;
+			if (index != index_ || !page_) [[unlikely]] {
+				index_ = index;
+				page_ = a_.pages_[index].get();
+			}
+		}
+
 		count_array &a_;
 		uint64_t index_ = UINT64_MAX;
 		page *page_ = nullptr;

@@ -172,16 +172,29 @@ private:
 	mutable size_t checks_ = 0;
 };
 
-// A device whose reads take a while from block SLOW_FROM on.
+// A device whose reads take a while from block SLOW_FROM on, and that
+// notes which threads read.
 class slow_tail_io : public read_ahead_io {
 public:
 	using read_ahead_io::read_ahead_io;
 	void read(block_address first, size_t count, uint8_t *buf) override {
+		{
+			std::lock_guard<std::mutex> l(m_);
+			readers_.insert(std::this_thread::get_id());
+		}
 		if (first >= slow_from)
 			std::this_thread::sleep_for(std::chrono::microseconds(300));
 		read_ahead_io::read(first, count, buf);
 	}
+	std::set<std::thread::id> readers() const {
+		std::lock_guard<std::mutex> l(m_);
+		return readers_;
+	}
 	block_address slow_from = 0;
+
+private:
+	mutable std::mutex m_;
+	std::set<std::thread::id> readers_;
 };
 
 // The checks go to whichever side has time: the read-ahead thread while the
@@ -215,35 +228,12 @@ TEST(BatchReader, EveryBlockIsCheckedOnceByWhicheverThreadHasTime) {
 	EXPECT_EQ(check.threads().count(std::this_thread::get_id()), 1u);
 }
 
-// A device whose every read takes a while, and that notes which threads
-// read.
-class slow_noting_io : public read_ahead_io {
-public:
-	using read_ahead_io::read_ahead_io;
-	void read(block_address first, size_t count, uint8_t *buf) override {
-		{
-			std::lock_guard<std::mutex> l(m_);
-			readers_.insert(std::this_thread::get_id());
-		}
-		std::this_thread::sleep_for(std::chrono::microseconds(200));
-		read_ahead_io::read(first, count, buf);
-	}
-	std::set<std::thread::id> readers() const {
-		std::lock_guard<std::mutex> l(m_);
-		return readers_;
-	}
-
-private:
-	mutable std::mutex m_;
-	std::set<std::thread::id> readers_;
-};
-
 // With readers::both, a caller that would wait reads the next run itself.
 // Blocks are still delivered once each, in order, with their contents, and
 // each check is told the block's index in the sorted list of distinct
 // blocks (given here unsorted, with a duplicate).
 TEST(BatchReader, BothThreadsReadAndBlocksStillArriveInOrder) {
-	slow_noting_io io(30000);
+	slow_tail_io io(30000); // every read slow
 	for (block_address b = 0; b < 30000; b++)
 		io.bytes()[b * BLOCK_SIZE + 7] = uint8_t(b * 31);
 	std::vector<block_address> distinct;
@@ -280,30 +270,6 @@ TEST(BatchReader, BothThreadsReadAndBlocksStillArriveInOrder) {
 	EXPECT_EQ(io.readers().count(std::this_thread::get_id()), 1u);
 }
 
-// A read error with readers::both, whichever thread meets it: every block
-// before the failed run is delivered first.
-TEST(BatchReader, BothReadersPassOnReadErrorsAfterTheBlocksBeforeThem) {
-	for (int attempt = 0; attempt < 4; attempt++) {
-		slow_noting_io io(5000);
-		io.fail_at = 3000;
-		std::vector<block_address> want;
-		for (block_address b = 0; b < 5000; b += 10)
-			want.push_back(b);
-		block_address last = 0;
-		indexed_check none = [](size_t, block_address, const uint8_t *) { return std::optional<std::string>(); };
-		EXPECT_THROW(read_in_batches(
-		                 io, want, none,
-		                 [&](block_address b, const uint8_t *, const std::optional<std::string> &) {
-			                 last = b;
-			                 if (attempt % 2)
-				                 std::this_thread::sleep_for(std::chrono::microseconds(50)); // a slower caller
-		                 },
-		                 nullptr, readers::both),
-		             base::io_error);
-		EXPECT_EQ(last, 2990u); // (blocks 10 apart: a run each)
-	}
-}
-
 // A caller that gives up part way (its callback throws) while the reader is
 // asleep on full slots, or spinning for one: the reader must be stopped and
 // joined, not left waiting for slots nobody will free.
@@ -328,17 +294,30 @@ TEST(BatchReader, ACallbackThatThrowsStopsTheReader) {
 	}
 }
 
-TEST(BatchReader, ReadAheadPassesOnReadErrorsAfterTheBlocksBeforeThem) {
-	read_ahead_io io(5000);
-	io.fail_at = 3000;
-	std::vector<block_address> want;
-	for (block_address b = 0; b < 5000; b += 10)
-		want.push_back(b);
-	block_address last = 0;
-	EXPECT_THROW(read_in_batches(io, want, [&](block_address b, const uint8_t *) { last = b; }),
-	             base::io_error);
-	EXPECT_GE(last, 2900u); // everything before the failed run was delivered
-	EXPECT_LT(last, 3000u);
+// A read error, whichever thread meets it (with readers::both the caller
+// may read the failed run itself): every block before the failed run is
+// delivered first, and then the error.
+TEST(BatchReader, ReadErrorsComeAfterTheBlocksBeforeThem) {
+	for (readers who : {readers::one, readers::both})
+		for (bool slow_caller : {false, true}) {
+			slow_tail_io io(5000); // every read slow
+			io.fail_at = 3000;
+			std::vector<block_address> want;
+			for (block_address b = 0; b < 5000; b += 10)
+				want.push_back(b);
+			block_address last = 0;
+			indexed_check none = [](size_t, block_address, const uint8_t *) { return std::optional<std::string>(); };
+			EXPECT_THROW(read_in_batches(
+			                 io, want, none,
+			                 [&](block_address b, const uint8_t *, const std::optional<std::string> &) {
+				                 last = b;
+				                 if (slow_caller)
+					                 std::this_thread::sleep_for(std::chrono::microseconds(50));
+			                 },
+			                 nullptr, who),
+			             base::io_error);
+			EXPECT_EQ(last, 2990u) << (who == readers::both ? "both" : "one") << slow_caller; // (a run each)
+		}
 }
 
 TEST(TransactionManager, ShadowCopiesSharedBlocksAndKeepsNewOnesInPlace) {
