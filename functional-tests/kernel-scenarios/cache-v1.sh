@@ -1,0 +1,1 @@
+cache-writeback.sh
