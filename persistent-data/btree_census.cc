@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <tuple>
+#include <unordered_set>
 
 namespace pdata {
 
@@ -234,6 +235,29 @@ void btree_census::process(const edge &e, const uint8_t *data, const std::option
 		                last ? e.has_hi : true, false});
 		kids.push_back(n.value64(i));
 	}
+}
+
+std::vector<block_address> btree_census::leaves_below(block_address root) const {
+	std::vector<block_address> leaves, stack{root};
+	std::unordered_set<block_address> met{root}; // (cycles and shared subtrees)
+	while (!stack.empty()) {
+		block_address b = stack.back();
+		stack.pop_back();
+		uint16_t st = state(b);
+		if (!(st & VALID))
+			continue;
+		if (st & LEAF) {
+			leaves.push_back(b);
+			continue;
+		}
+		auto kids = children_.find(b);
+		if (kids == children_.end())
+			continue;
+		for (block_address c : kids->second)
+			if (met.insert(c).second)
+				stack.push_back(c);
+	}
+	return leaves;
 }
 
 uint64_t btree_census::entries_below(block_address root) {

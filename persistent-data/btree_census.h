@@ -40,6 +40,13 @@ public:
 	// added while running).
 	void run(const leaf_handler &on_leaf, const damage_handler &on_damage);
 
+	// The distinct valid leaves below ROOT, in no particular order.  A leaf
+	// that several trees share is handed to the leaf handler once, with one
+	// tree's tag; a caller that wants each tree's own entries (the live
+	// details and a held metadata snapshot's, which share leaves) keeps them
+	// by leaf and gathers each tree's leaves here.
+	std::vector<block_address> leaves_below(block_address root) const;
+
 	// Entries in the valid leaves below ROOT (a device's mapped_blocks);
 	// shared subtrees are summed once per node, not re-walked.
 	uint64_t entries_below(block_address root);

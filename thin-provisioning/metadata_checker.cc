@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 namespace thin {
 namespace {
@@ -177,9 +178,9 @@ public:
 			feeder_->finish();
 			feeder_.reset();
 		}
-		check_devices(false);
+		check_devices(trees, false);
 		if (full && snap_ && !opts_.skip_metadata_snap)
-			check_devices(true);
+			check_devices(*snap_, true);
 
 		bar.finish();
 		if (full) {
@@ -236,21 +237,18 @@ private:
 		switch (tag) {
 		case DETAILS:
 		case SNAP_DETAILS: {
-			auto &out = tag == DETAILS ? details_ : snap_details_;
-			auto &where = tag == DETAILS ? details_block_ : snap_details_block_;
-			for (uint32_t i = 0; i < n.nr_entries(); i++) {
-				out[n.key(i)] = decode_device_details(n.value(i));
-				where[n.key(i)] = leaf;
-			}
+			auto &entries = details_leaves_[leaf];
+			for (uint32_t i = 0; i < n.nr_entries(); i++)
+				entries.push_back({n.key(i), decode_device_details(n.value(i))});
 			break;
 		}
 		case TOP_LEVEL:
 		case SNAP_TOP_LEVEL: {
 			bool snap = tag == SNAP_TOP_LEVEL;
-			auto &out = snap ? snap_roots_ : roots_;
+			auto &entries = top_leaves_[leaf];
 			for (uint32_t i = 0; i < n.nr_entries(); i++) {
 				block_address root = n.value64(i);
-				out[n.key(i)] = root;
+				entries.push_back({n.key(i), root});
 				if (!opts_.skip_mappings)
 					census_.add_root(root, MAPPING_VALUE_SIZE, device_tag(n.key(i), snap));
 			}
@@ -417,17 +415,41 @@ private:
 		}
 	}
 
-	void check_devices(bool snap) {
-		auto &details = snap ? snap_details_ : details_;
-		auto &roots = snap ? snap_roots_ : roots_;
+	// The devices one pair of trees describes.  Its leaves come from the
+	// census's records by leaf block: the live trees and a held snapshot's
+	// share the leaves neither has changed since, and the census hands a
+	// shared leaf over once, under one tag.
+	struct device_view {
+		std::map<uint64_t, device_details> details;
+		std::map<uint64_t, block_address> details_leaf; // (for the report)
+		std::map<uint64_t, block_address> roots;
+	};
+
+	device_view gather(block_address details_root, block_address top_level_root) const {
+		device_view v;
+		for (block_address leaf : census_.leaves_below(details_root))
+			if (auto it = details_leaves_.find(leaf); it != details_leaves_.end())
+				for (const auto &[dev, d] : it->second) {
+					v.details[dev] = d;
+					v.details_leaf[dev] = leaf;
+				}
+		for (block_address leaf : census_.leaves_below(top_level_root))
+			if (auto it = top_leaves_.find(leaf); it != top_leaves_.end())
+				for (const auto &[dev, root] : it->second)
+					v.roots[dev] = root;
+		return v;
+	}
+
+	void check_devices(const superblock &trees, bool snap) {
+		device_view v = gather(trees.device_details_root, trees.data_mapping_root);
 		std::string p = snap ? "metadata snapshot: " : "";
-		for (const auto &[dev, d] : details)
-			if (!roots.count(dev))
+		for (const auto &[dev, d] : v.details)
+			if (!v.roots.count(dev))
 				report_.fatal(p + "thin device " + std::to_string(dev) +
 				              " has details but no mapping tree");
-		for (const auto &[dev, root] : roots) {
-			auto it = details.find(dev);
-			if (it == details.end()) {
+		for (const auto &[dev, root] : v.roots) {
+			auto it = v.details.find(dev);
+			if (it == v.details.end()) {
 				report_.fatal(p + "thin device " + std::to_string(dev) +
 				              " has a mapping tree but no details");
 				continue;
@@ -440,7 +462,7 @@ private:
 				              " has unexpected number of mappings, expected " +
 				              std::to_string(it->second.mapped_blocks) + ", actual " +
 				              std::to_string(actual) + " (details in block " +
-				              std::to_string((snap ? snap_details_block_ : details_block_)[dev]) + ")");
+				              std::to_string(v.details_leaf.at(dev)) + ")");
 		}
 	}
 
@@ -728,9 +750,9 @@ private:
 	// the next level's starts).
 	std::array<std::vector<block_run>, 2> waiting_runs_;
 	std::thread::id caller_;
-	std::map<uint64_t, device_details> details_, snap_details_;
-	std::map<uint64_t, block_address> details_block_, snap_details_block_;
-	std::map<uint64_t, block_address> roots_, snap_roots_;
+	// The entries of every details and top-level leaf, by leaf block.
+	std::unordered_map<block_address, std::vector<std::pair<uint64_t, device_details>>> details_leaves_;
+	std::unordered_map<block_address, std::vector<std::pair<uint64_t, block_address>>> top_leaves_;
 	std::map<uint64_t, block_address> data_index_;
 	stored_counts meta_stored_, data_stored_;
 	size_t out_of_range_lines_ = 0;

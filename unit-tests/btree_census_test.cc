@@ -137,4 +137,45 @@ TEST(BtreeCensus, WithoutADigestTheHandlerSeesEveryValidLeaf) {
 	EXPECT_EQ(handled, std::set<block_address>(t.leaves.begin(), t.leaves.end()));
 }
 
+// Two trees sharing subtrees (a metadata snapshot's and the live one): the
+// handler sees each shared leaf once, under one tag, and leaves_below()
+// still gives each tree all of its own leaves.
+TEST(BtreeCensus, EachTreeFindsItsSharedLeavesBelowItsRoot) {
+	big_tree t;
+	node_ref root(t.raw(t.root));
+	ASSERT_FALSE(root.is_leaf());
+	ASSERT_GE(root.nr_entries(), 3u);
+	// The second tree: a copy of the root keeping its first two subtrees,
+	// in a block the first tree does not use.
+	block_address copy = t.io.nr_blocks() - 1;
+	std::copy(t.raw(t.root), t.raw(t.root) + BLOCK_SIZE, t.raw(copy));
+	node_mut(t.raw(copy)).set_nr_entries(2);
+	base::store_le64(t.raw(copy) + 8, copy); // (a node names its own block)
+	seal_checksum(t.raw(copy), salt::btree_node);
+	std::set<block_address> second;
+	for (uint32_t i = 0; i < 2; i++) {
+		node_ref sub(t.raw(root.value64(i)));
+		for (uint32_t j = 0; j < sub.nr_entries(); j++)
+			second.insert(sub.value64(j));
+	}
+
+	count_array refs(t.io.nr_blocks());
+	btree_census census(t.io, refs);
+	census.set_check_min_fill(false);
+	census.add_root(t.root, 8, 1);
+	census.add_root(copy, 8, 2);
+	std::map<block_address, int> handled;
+	census.run([&](uint64_t, block_address leaf, node_ref) { handled[leaf]++; },
+	           [&](uint64_t, const btree_damage &d) { ADD_FAILURE() << d.reason; });
+	EXPECT_EQ(handled.size(), NR_LEAVES);
+	for (const auto &[leaf, times] : handled)
+		EXPECT_EQ(times, 1) << leaf;
+	auto all = census.leaves_below(t.root), part = census.leaves_below(copy);
+	EXPECT_EQ(std::set<block_address>(all.begin(), all.end()), std::set<block_address>(t.leaves.begin(), t.leaves.end()));
+	EXPECT_EQ(all.size(), NR_LEAVES);
+	EXPECT_EQ(std::set<block_address>(part.begin(), part.end()), second);
+	EXPECT_EQ(part.size(), second.size());
+	EXPECT_TRUE(census.leaves_below(t.io.nr_blocks() - 2).empty()); // (never read)
+}
+
 } // namespace
