@@ -47,14 +47,18 @@ struct mapping {
 };
 
 // The ranges of one kind, merged as the reference merges them: by
-// contiguous virtual blocks, and in verbose mode also contiguous data.
+// contiguous virtual blocks, and in verbose mode also contiguous data (on
+// the sides that have it: a left_only range has no right data).
 class diff_writer {
 public:
 	diff_writer(base::output_sink &out, bool verbose) : out_(out), verbose_(verbose) {}
 
 	void add(kind k, uint64_t vblock, uint64_t left, uint64_t right) {
-		if (cur_ && cur_->k == k && cur_->begin + cur_->len == vblock &&
-		    (!verbose_ || (cur_->left + cur_->len == left && cur_->right + cur_->len == right))) {
+		auto data_follows = [&] {
+			return (k == kind::right_only || cur_->left + cur_->len == left) &&
+			       (k == kind::left_only || cur_->right + cur_->len == right);
+		};
+		if (cur_ && cur_->k == k && cur_->begin + cur_->len == vblock && (!verbose_ || data_follows())) {
 			cur_->len++;
 			return;
 		}
