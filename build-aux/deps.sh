@@ -8,7 +8,7 @@
 set -eu
 
 build_pkgs="g++ make libboost-program-options-dev libboost-iostreams-dev libexpat1-dev zlib1g-dev libbz2-dev"
-test_pkgs="libgtest-dev libgmock-dev thin-provisioning-tools groff-base initramfs-tools cpio"
+test_pkgs="libgtest-dev libgmock-dev thin-provisioning-tools groff-base initramfs-tools cpio bzip2 libssl-dev"
 fuzz_pkgs="clang libclang-rt-14-dev"
 
 case "${1:-build}" in

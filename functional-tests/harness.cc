@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -157,6 +158,33 @@ void gunzip(const std::string &src, const std::string &dst) {
 	auto r = run({"sh", "-c", "gzip -dc '" + src + "' > '" + dst + "'"});
 	if (r.status != 0)
 		throw std::runtime_error("gunzip " + src + " failed: " + r.err);
+}
+
+void unpack(const std::string &src, const std::string &dst) {
+	auto ends_with = [&](const std::string &suffix) {
+		return src.size() >= suffix.size() && src.compare(src.size() - suffix.size(), suffix.size(), suffix) == 0;
+	};
+	std::string decompress = ends_with(".gz") ? "gzip" : ends_with(".bz2") ? "bzip2" : "";
+	if (decompress.empty())
+		throw std::runtime_error("unpack " + src + ": neither .gz nor .bz2");
+	auto r = run({"bash", "-c", "set -o pipefail; " + decompress + " -dc '" + src +
+	                              "' | cp --sparse=always /dev/stdin '" + dst + "'"});
+	if (r.status != 0)
+		throw std::runtime_error("unpack " + src + " failed: " + r.err);
+}
+
+std::string sha256_hex(const std::string &data) {
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	if (!EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr))
+		throw std::runtime_error("EVP_Digest failed");
+	static const char hex[] = "0123456789abcdef";
+	std::string s;
+	for (unsigned i = 0; i < len; i++) {
+		s += hex[md[i] >> 4];
+		s += hex[md[i] & 15];
+	}
+	return s;
 }
 
 } // namespace ft

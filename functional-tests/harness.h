@@ -47,5 +47,12 @@ void write_file(const std::string &path, const std::string &contents);
 void make_zero_file(const std::string &path, uint64_t size);
 // gzip -dc SRC > DST
 void gunzip(const std::string &src, const std::string &dst);
+// SRC (.gz or .bz2, by its name) uncompressed into DST, written sparse (a
+// large cache or era device is mostly holes).
+void unpack(const std::string &src, const std::string &dst);
+
+// The SHA-256 of DATA in hex (OpenSSL's libcrypto, which uses the CPU's SHA
+// instructions: the kernel fixtures' devices add up to gigabytes).
+std::string sha256_hex(const std::string &data);
 
 } // namespace ft
