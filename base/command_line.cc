@@ -13,6 +13,31 @@ int usage_error(const tool_cli &cli, const std::string &message) {
 	return 1;
 }
 
+namespace {
+
+// Whether ARG is an option that takes a value in the next argument.
+bool takes_next_value(const std::string &arg, const po::options_description &all) {
+	const po::option_description *o = nullptr;
+	if (arg.size() > 2 && arg.compare(0, 2, "--") == 0 && arg.find('=') == std::string::npos)
+		o = all.find_nothrow(arg.substr(2), false);
+	else if (arg.size() == 2 && arg[0] == '-' && arg[1] != '-')
+		o = all.find_nothrow(arg, false);
+	return o && o->semantic()->min_tokens() > 0; // (not an optional value: "-m [block#]")
+}
+
+// ARGV without the empty arguments that are no option's value.  LVM before
+// 2.03.22 passes an empty *_options setting as an argument of its own
+// (`cache_repair '' -i META -o SPARE`): every tool accepts and ignores it.
+std::vector<std::string> without_empty_arguments(int argc, char **argv, const po::options_description &all) {
+	std::vector<std::string> args;
+	for (int i = 1; i < argc; i++)
+		if (*argv[i] || (i > 1 && takes_next_value(argv[i - 1], all)))
+			args.push_back(argv[i]);
+	return args;
+}
+
+} // namespace
+
 std::optional<int> parse_command_line(int argc, char **argv, const tool_cli &cli,
                                       const po::options_description &options,
                                       const po::positional_options_description &positional,
@@ -21,7 +46,7 @@ std::optional<int> parse_command_line(int argc, char **argv, const tool_cli &cli
 	all.add_options()("help,h", "")("version,V", "");
 	all.add(options);
 	try {
-		po::store(po::command_line_parser(argc, argv)
+		po::store(po::command_line_parser(without_empty_arguments(argc, argv, all))
 		              .options(all)
 		              .positional(positional)
 		              .style(po::command_line_style::unix_style &

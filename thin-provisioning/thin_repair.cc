@@ -39,19 +39,12 @@ int thin_repair_main(int argc, char **argv) {
 	opts.add_options()
 		("input,i", po::value<std::string>(), "")
 		("output,o", po::value<std::string>(), "")
-		("quiet,q", "")
-		("stray", po::value<std::vector<std::string>>(), "");
+		("quiet,q", "");
 	add_override_options(opts);
 	po::positional_options_description pos;
-	pos.add("stray", -1);
 	po::variables_map vm;
 	if (auto rc = base::parse_command_line(argc, argv, cli, opts, pos, vm))
 		return *rc;
-	// Older LVM passes an empty extra argument; anything else is a mistake.
-	if (vm.count("stray"))
-		for (const auto &s : vm["stray"].as<std::vector<std::string>>())
-			if (!s.empty())
-				return base::usage_error(cli, cli.name + ": unexpected argument '" + s + "'");
 	if (!vm.count("input"))
 		return base::usage_error(cli, "No input file provided.");
 	if (!vm.count("output"))
