@@ -5,9 +5,11 @@
 #   make demo            build, then run the tools on a bundled example
 #   make bench           benchmarks against the reference tools
 #   make kernel-test     the real kernel (in a VM) reads what our tools wrote
+#   make lvm-test        LVM2 (in a VM) drives our tools
 #   make fuzz            libFuzzer targets (clang), FUZZ_TIME seconds each
 #   make install         PREFIX=/usr/local DESTDIR= SBINDIR=$(PREFIX)/sbin
 #   make deb             a Debian package replacing thin-provisioning-tools
+#   make deb-test        that package installed beside lvm2 in a chroot
 #   make STATIC=1        a fully static binary
 #   make SANITIZE=1 BUILD=asan test         all tests under ASan+UBSan
 #   make clean
@@ -73,7 +75,7 @@ MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share
 DRACUTDIR ?= $(PREFIX)/lib/dracut
 
-.PHONY: all test unit-test functional-test demo bench kernel-test fuzz fuzz-build install install-files deb uninstall clean links
+.PHONY: all test unit-test functional-test demo bench kernel-test lvm-test deb-test fuzz fuzz-build install install-files deb uninstall clean links
 .DELETE_ON_ERROR:
 
 all: links
@@ -147,6 +149,11 @@ bench: links
 kernel-test: links
 	build-aux/kernel-test.sh $(abspath $(BINDIR))
 
+# LVM2 in the same VM drives our tools (LVM_WITH_REFERENCE=1: the reference's
+# run beside ours); about 15 minutes, so not in `test`.
+lvm-test: links
+	build-aux/lvm-test.sh $(abspath $(BINDIR))
+
 # The files a system install carries, from the binary in BINDIR_IN.
 BINDIR_IN ?= $(BINDIR)
 install-files:
@@ -168,6 +175,10 @@ install: links
 
 deb: links
 	build-aux/make-deb.sh $(abspath $(BINDIR)) $(abspath $(BUILD))/deb
+
+# The .deb in a Debian 12 chroot beside lvm2 (root; debootstrap, cached).
+deb-test: links
+	build-aux/deb-test.sh $(abspath $(BINDIR))
 
 uninstall:
 	@if [ -x $(DESTDIR)$(SBINDIR)/pdata_tools ]; then \

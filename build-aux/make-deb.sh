@@ -1,6 +1,7 @@
 #!/bin/sh
-# make deb: a Debian package "dmpd" that provides, conflicts with and
-# replaces thin-provisioning-tools, installing to the same paths (/usr/sbin),
+# make deb: a Debian package "dmpd" that provides (with our version, so that
+# a dependency on a minimum version of thin-provisioning-tools is met),
+# conflicts with and replaces thin-provisioning-tools, installing to the same paths (/usr/sbin),
 # built with dpkg-deb alone (no network).  Usage: make-deb.sh BINDIR OUTDIR
 set -eu
 bin=$1
@@ -21,7 +22,7 @@ Architecture: $arch
 Maintainer: dmpd developers <dmpd@localhost>
 Installed-Size: $size
 Depends: libc6, libstdc++6, libgcc-s1
-Provides: thin-provisioning-tools
+Provides: thin-provisioning-tools (= $version)
 Conflicts: thin-provisioning-tools
 Replaces: thin-provisioning-tools
 Section: admin

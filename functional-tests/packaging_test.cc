@@ -29,7 +29,10 @@ TEST(Packaging, DebianPackageReplacesTheReferenceAndItsToolsWork) {
 	};
 	EXPECT_EQ(field("Package"), "dmpd");
 	EXPECT_EQ(field("Version"), std::string(base::VERSION));
-	for (const char *f : {"Provides", "Conflicts", "Replaces"})
+	// (A versioned Provides: packages that depend on a minimum version of
+	// thin-provisioning-tools accept ours.)
+	EXPECT_EQ(field("Provides"), "thin-provisioning-tools (= " + std::string(base::VERSION) + ")");
+	for (const char *f : {"Conflicts", "Replaces"})
 		EXPECT_EQ(field(f), "thin-provisioning-tools") << f;
 	auto contents = ft::run({"dpkg-deb", "-c", deb}).out;
 	for (const char *path : {"./usr/sbin/pdata_tools", "./usr/sbin/thin_check -> pdata_tools",

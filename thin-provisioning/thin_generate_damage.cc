@@ -33,7 +33,8 @@ const char USAGE[] =
     "  bad-checksum --target ROLE   flip a bit in a block of that role\n"
     "  zero-block --target ROLE     zero a block of that role\n"
     "    (either with --where live|snapshot: a block only the live trees, or\n"
-    "     only the held metadata snapshot's trees, reach)\n"
+    "     only the held metadata snapshot's trees, reach; or with --dev N:\n"
+    "     a mapping node of thin device N)\n"
     "  keys-out-of-order            swap two keys of a mapping leaf\n"
     "  mapping-past-end             map a block beyond nr_data_blocks\n"
     "  mapped-blocks                wrong mapped_blocks in the details\n"
@@ -114,6 +115,17 @@ public:
 		if (v.empty())
 			throw base::error(path_ + ": no " + role_name(r) + " is reached only from the " + where +
 			                  " trees");
+		return v[rng_() % v.size()];
+	}
+
+	// A mapping node of role R that thin device DEV reaches.
+	block_address pick_of_device(block_role r, uint64_t dev) {
+		std::vector<block_address> v;
+		for (const auto &[b, owner] : result_.mapping_owner)
+			if (owner == dev && result_.roles[b] == r)
+				v.push_back(b);
+		if (v.empty())
+			throw base::error(path_ + ": thin device " + std::to_string(dev) + " has no " + role_name(r));
 		return v[rng_() % v.size()];
 	}
 
@@ -227,7 +239,9 @@ int damage(damager &d, const std::string &kind, const base::po::variables_map &v
 		if (!vm.count("target"))
 			throw base::po::error(kind + " needs --target ROLE");
 		auto role = parse_role(vm["target"].as<std::string>());
-		block_address b = vm.count("where") ? d.pick_only_in(role, vm["where"].as<std::string>()) : d.pick(role);
+		block_address b = vm.count("where") ? d.pick_only_in(role, vm["where"].as<std::string>())
+		                  : vm.count("dev")  ? d.pick_of_device(role, base::parse_natural("--dev", vm["dev"].as<std::string>()))
+		                                     : d.pick(role);
 		auto data = d.read(b);
 		if (kind == "zero-block")
 			std::fill(data.begin(), data.end(), 0);
@@ -464,6 +478,7 @@ int thin_generate_damage_main(int argc, char **argv) {
 		("kind", po::value<std::string>(), "")
 		("target", po::value<std::string>(), "")
 		("where", po::value<std::string>(), "")
+		("dev", po::value<std::string>(), "")
 		("sm", po::value<std::string>(), "")
 		("seed", po::value<std::string>(), "")
 		("count", po::value<std::string>(), "")
