@@ -23,7 +23,7 @@ PVDEV=$(readlink -f /dev/disk/pv)
 sed -i "s|@PVDEV@|$PVDEV|" /etc/lvm/lvm.conf
 cp /etc/lvm/lvm.conf /out/lvm.conf
 cat /tools/info.txt 2>/dev/null
-DAMAGE="/tools/damage/pdata_tools thin_generate_damage"
+DAMAGE="env LD_LIBRARY_PATH=/tools/lib /tools/damage/pdata_tools thin_generate_damage"
 
 # ---- helpers: run and record, judge a step, hash LVs
 run_rc() { # CMD...: run it, record the rc; returns the rc
@@ -94,7 +94,8 @@ block_hashes() {
 }
 ZERO64K=$(dd if=/dev/zero bs=65536 count=1 2>/dev/null | sha256sum | cut -d' ' -f1)
 
-must pvcreate -y $PVDEV
+# (8 MiB of LVM metadata: step m's 300 snapshots outgrow the default's 1 MiB)
+must pvcreate -y --metadatasize 8m $PVDEV
 must vgcreate vg $PVDEV
 
 # ---------------------------------------------------------------- g
@@ -255,9 +256,13 @@ step m "a pool with 300 thin snapshots: deactivate and activate (time the thin_c
 must lvcreate -y --type thin-pool -L 128M --poolmetadatasize 16M -n manypool vg
 must lvcreate -y -V 16M --thinpool vg/manypool -n base
 w base m0 0 512 64k 200
+# (LVM keeps a copy of the VG metadata for every command in /run/lvm/archive,
+# which is RAM here: 300 commands on a growing VG would fill it.)
+rm -f /run/lvm/archive/*
+NOARCHIVE='backup { archive = 0 }'
 i=1
 while [ $i -le 300 ]; do
-	lvcreate -y -s -kn -n ms$i vg/base > /dev/null 2>&1 || fail "snapshot $i"
+	lvcreate -y --config "$NOARCHIVE" -s -kn -n ms$i vg/base > /tmp/snap.out 2>&1 || { fail "snapshot $i"; cat /tmp/snap.out; }
 	[ $((i % 50)) = 0 ] && echo "  $i snapshots [t=$(now)]"
 	i=$((i + 1))
 done
