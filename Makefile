@@ -7,6 +7,7 @@
 #   make kernel-test     the real kernel (in a VM) reads what our tools wrote
 #   make lvm-test        LVM2 (in a VM) drives our tools
 #   make fuzz            libFuzzer targets (clang), FUZZ_TIME seconds each
+#   make fuzz-fields     every field of every structure mutated (the full table)
 #   make install         PREFIX=/usr/local DESTDIR= SBINDIR=$(PREFIX)/sbin
 #   make deb             a Debian package replacing thin-provisioning-tools
 #   make deb-test        that package installed beside lvm2 in a chroot
@@ -52,7 +53,7 @@ TOOL_LIBS := -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic
 endif
 TEST_LIBS := -lgmock -lgtest_main -lgtest
 
-LIB_DIRS := base persistent-data thin-provisioning caching era snapshot
+LIB_DIRS := base persistent-data thin-provisioning caching era snapshot dev-tools
 LIB_SRC := $(sort $(wildcard $(addsuffix /*.cc,$(LIB_DIRS))))
 LIB_OBJ := $(LIB_SRC:%.cc=$(OBJDIR)/%.o)
 UNIT_SRC := $(sort $(wildcard unit-tests/*.cc))
@@ -75,7 +76,7 @@ MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share
 DRACUTDIR ?= $(PREFIX)/lib/dracut
 
-.PHONY: all test unit-test functional-test demo bench kernel-test lvm-test deb-test fuzz fuzz-build install install-files deb uninstall clean links
+.PHONY: all test unit-test functional-test demo bench kernel-test lvm-test deb-test fuzz-fields fuzz fuzz-build install install-files deb uninstall clean links
 .DELETE_ON_ERROR:
 
 all: links
@@ -143,6 +144,11 @@ fuzz: links
 
 bench: links
 	build-aux/bench.sh $(abspath $(BINDIR))
+
+# Every field of every on-disk structure mutated, every mutation, on every
+# fuzz image (make test runs a sample); the table goes to fuzz-fields.tsv.
+fuzz-fields: links $(FUNC)
+	build-aux/fuzz-fields.sh $(abspath $(BINDIR)) $(abspath $(FUNC)) $(abspath $(BUILD))/fuzz-fields.tsv
 
 # The kernel (6.1, in qemu: ../shared/kernel-lab) opens metadata our restore
 # tools wrote from the kernel fixtures' dumps; minutes, so not in `test`.

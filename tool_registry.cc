@@ -1,6 +1,7 @@
 #include "tool_registry.h"
 
 #include "caching/commands.h"
+#include "dev-tools/commands.h"
 #include "era/commands.h"
 #include "snapshot/commands.h"
 #include "thin-provisioning/commands.h"
