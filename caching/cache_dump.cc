@@ -41,7 +41,11 @@ int cache_dump_main(int argc, char **argv) {
 	if (!vm.count("input"))
 		return base::usage_error(cli, "No input file provided.");
 	auto io = open_cache_metadata(vm["input"].as<std::string>(), "Metadata is not large enough for superblock.");
-	superblock sb = read_cache_superblock(*io);
+	const bool repair = vm.count("repair");
+	std::vector<std::string> notes;
+	superblock sb = repair ? read_cache_superblock_for_repair(*io, notes) : read_cache_superblock(*io);
+	for (const auto &line : notes)
+		std::cerr << line << "\n";
 
 	int fd = STDOUT_FILENO;
 	base::file_handle out_file;
@@ -57,13 +61,13 @@ int cache_dump_main(int argc, char **argv) {
 	pdata::block_manager bm(*io, 256);
 	base::output_sink sink(fd, out_name);
 	auto xml = make_xml_writer(sink);
-	dump_result r = dump_cache(bm, sb, *xml);
+	dump_result r = dump_cache(bm, sb, *xml, repair);
 	sink.flush();
 	if (r.damage.empty())
 		return 0;
 	for (const auto &line : r.damage)
 		std::cerr << line << "\n";
-	if (vm.count("repair"))
+	if (repair)
 		return 0;
 	std::cerr << "metadata contains errors (run cache_check for details).\n"
 	          << "perhaps you wanted to run with --repair\n";

@@ -51,7 +51,11 @@ int cache_repair_main(int argc, char **argv) {
 	if (base::same_file(input, output))
 		throw base::error(output + ": is the input; refusing to overwrite it");
 	auto in = open_cache_metadata(input, "Metadata is not large enough for superblock.");
-	superblock sb = read_cache_superblock(*in);
+	std::vector<std::string> notes;
+	superblock sb = read_cache_superblock_for_repair(*in, notes);
+	if (!vm.count("quiet"))
+		for (const auto &line : notes)
+			std::cerr << line << "\n";
 	pdata::file_block_io out(output, base::access_mode::read_write);
 	std::vector<uint8_t> zero(pdata::BLOCK_SIZE, 0);
 	out.write(0, 1, zero.data());
@@ -60,7 +64,7 @@ int cache_repair_main(int argc, char **argv) {
 		build_options bo;
 		bo.version = sb.version; // the format the cache was using
 		auto builder = make_cache_builder(out_bm, bo);
-		dump_result r = dump_cache(in_bm, sb, *builder);
+		dump_result r = dump_cache(in_bm, sb, *builder, true);
 		if (!vm.count("quiet"))
 			for (const auto &line : r.damage)
 				std::cerr << line << "\n";

@@ -16,7 +16,10 @@ struct dump_result {
 	std::vector<std::string> damage;
 };
 
-dump_result dump_cache(pdata::block_manager &bm, const superblock &sb, emitter &out);
+// REPAIR: read what can be read (array blocks by position, a cache block
+// count from the mapping array, lost dirty bits as dirty), dropping a uuid
+// that is no text; the superblock is read_cache_superblock_for_repair's.
+dump_result dump_cache(pdata::block_manager &bm, superblock sb, emitter &out, bool repair = false);
 
 // The hint width an image's hint array holds (its array blocks record their
 // value size), or the superblock's policy_hint_size, or 4.

@@ -102,6 +102,11 @@ std::vector<std::string> superblock_problems(const uint8_t *b, block_address dev
 		p.push_back("policy hint size invalid: " + std::to_string(sb.policy_hint_size));
 	if (sb.metadata_block_size != pdata::SECTORS_PER_BLOCK)
 		p.push_back("metadata block size incorrect: " + std::to_string(sb.metadata_block_size));
+	// (The kernel opens the cache only with the data block size of its
+	// table, which must be a multiple of 32 KiB from 32 KiB to 1 GiB.)
+	if (sb.data_block_size < 64 || sb.data_block_size > 2097152 || sb.data_block_size % 64)
+		p.push_back("data block size " + std::to_string(sb.data_block_size) +
+		            " sectors is not a multiple of 64 between 64 and 2097152");
 	if (sb.compat_flags || sb.compat_ro_flags || sb.incompat_flags)
 		p.push_back("unknown feature flags (compat " + std::to_string(sb.compat_flags) + ", compat_ro " +
 		            std::to_string(sb.compat_ro_flags) + ", incompat " + std::to_string(sb.incompat_flags) + ")");

@@ -1,5 +1,6 @@
 #include "caching/xml.h"
 
+#include "base/xml_text.h"
 #include "base/base64.h"
 #include "base/xml_reader.h"
 
@@ -13,7 +14,7 @@ public:
 	explicit xml_writer(base::output_sink &out) : out_(out) {}
 
 	void begin_superblock(const cache_info &i) override {
-		out_.put("<superblock uuid=\"").put(i.uuid).put("\" block_size=\"").put_u64(i.block_size);
+		out_.put("<superblock uuid=\"").put(base::xml_escape(i.uuid)).put("\" block_size=\"").put_u64(i.block_size);
 		out_.put("\" nr_cache_blocks=\"").put_u64(i.nr_cache_blocks).put("\" policy=\"").put(i.policy);
 		out_.put("\" hint_width=\"").put_u64(i.hint_width).put("\">\n");
 	}

@@ -13,9 +13,13 @@ std::unique_ptr<pdata::file_block_io> open_era_metadata(const std::string &path,
 // The superblock at LOCATION (0, or a metadata snapshot's copy); base::error
 // naming the device and the first problem.
 superblock read_era_superblock(pdata::block_io &io, block_address location = 0);
-// As read_era_superblock for --repair: a superblock whose only fault is its
-// checksum is still used, since every field is checked all the same and the
-// walks below verify what the roots lead to; NOTE then says so.
+// As read_era_superblock for --repair, each field taken as evidence: a
+// superblock whose only fault is its checksum is still used, since every
+// field is checked all the same and the walks below verify what the roots
+// lead to; one whose checksum holds has its wrong fields replaced (flags,
+// block number, magic, version, metadata block size) or dropped (a current
+// writeset or metadata snapshot past the device's end).  NOTE says what was
+// done.  Throws when the era array's or the writeset tree's root is lost.
 superblock read_era_superblock_for_repair(pdata::block_io &io, std::string &note);
 
 } // namespace era

@@ -1,6 +1,7 @@
 #include "era/metadata.h"
 
 #include "base/endian.h"
+#include "base/xml_text.h"
 #include "persistent-data/array.h"
 #include "persistent-data/bitset.h"
 #include "persistent-data/btree_walker.h"
@@ -12,6 +13,17 @@ namespace {
 
 std::string describe(const char *what, const pdata::array_damage &d) {
 	return std::string(what) + ": " + d.reason + " (block " + std::to_string(d.block) + ")";
+}
+
+// A writeset's bit count is the device's block count.
+writeset_entry checked(uint32_t era, writeset ws, const superblock &sb, std::vector<std::string> &damage) {
+	if (ws.nr_bits != sb.nr_blocks) {
+		damage.push_back("writeset of era " + std::to_string(era) + " has " + std::to_string(ws.nr_bits) +
+		                 " bits, but there are " + std::to_string(sb.nr_blocks) + " blocks; read as " +
+		                 std::to_string(sb.nr_blocks));
+		ws.nr_bits = sb.nr_blocks;
+	}
+	return {era, ws};
 }
 
 // Eras the array cannot hold yet: named (the first few), and with REPAIR
@@ -37,10 +49,10 @@ std::vector<writeset_entry> writesets_of(pdata::block_manager &bm, const superbl
                                          std::vector<std::string> &damage) {
 	class visitor : public pdata::btree_visitor {
 	public:
-		explicit visitor(std::vector<std::string> &d) : damage_(d) {}
+		visitor(std::vector<std::string> &d, const superblock &sb) : damage_(d), sb_(sb) {}
 		void visit_leaf(const pdata::node_context &, pdata::node_ref n) override {
 			for (uint32_t i = 0; i < n.nr_entries(); i++)
-				out.push_back({uint32_t(n.key(i)), decode_writeset(n.value(i))});
+				out.push_back(checked(uint32_t(n.key(i)), decode_writeset(n.value(i)), sb_, damage_));
 		}
 		void damage(const pdata::btree_damage &d) override {
 			if (d.fatal)
@@ -50,14 +62,16 @@ std::vector<writeset_entry> writesets_of(pdata::block_manager &bm, const superbl
 
 	private:
 		std::vector<std::string> &damage_;
-	} v(damage);
+		const superblock &sb_;
+	} v(damage, sb);
 	pdata::walk_btree(bm, sb.writeset_tree_root, {WRITESET_SIZE, false}, v);
 	if (live && sb.current_writeset_root)
-		v.out.push_back({sb.current_era, {sb.current_writeset_bits, sb.current_writeset_root}});
+		v.out.push_back(checked(sb.current_era, {sb.current_writeset_bits, sb.current_writeset_root}, sb, damage));
 	return v.out;
 }
 
-std::vector<bool> writeset_bits(pdata::block_manager &bm, const writeset &ws, std::vector<std::string> &damage) {
+std::vector<bool> writeset_bits(pdata::block_manager &bm, const writeset &ws, std::vector<std::string> &damage,
+                                pdata::array_read how) {
 	std::vector<bool> bits(ws.nr_bits, false);
 	pdata::walk_array(
 	    bm, ws.root, 8, pdata::bitset_words(ws.nr_bits),
@@ -67,34 +81,37 @@ std::vector<bool> writeset_bits(pdata::block_manager &bm, const writeset &ws, st
 			    if (word >> k & 1)
 				    bits[w * 64 + k] = true;
 	    },
-	    [&](const pdata::array_damage &d) { damage.push_back(describe("writeset bitset", d)); });
+	    [&](const pdata::array_damage &d) { damage.push_back(describe("writeset bitset", d)); }, how);
 	return bits;
 }
 
-std::vector<uint32_t> era_array_of(pdata::block_manager &bm, const superblock &sb, std::vector<std::string> &damage) {
+std::vector<uint32_t> era_array_of(pdata::block_manager &bm, const superblock &sb, std::vector<std::string> &damage,
+                                   pdata::array_read how) {
 	std::vector<uint32_t> eras(sb.nr_blocks, 0);
 	pdata::walk_array(
 	    bm, sb.era_array_root, 4, sb.nr_blocks, [&](uint64_t b, const uint8_t *v) { eras[b] = base::load_le32(v); },
-	    [&](const pdata::array_damage &d) { damage.push_back(describe("era array", d)); });
+	    [&](const pdata::array_damage &d) { damage.push_back(describe("era array", d)); }, how);
 	return eras;
 }
 
 void dump_era(pdata::block_manager &bm, const superblock &sb, bool logical, bool live, emitter &out,
               std::vector<std::string> &damage, bool repair) {
 	era_info info;
-	size_t n = 0;
-	while (n < sb.uuid.size() && sb.uuid[n])
-		n++;
-	info.uuid.assign(reinterpret_cast<const char *>(sb.uuid.data()), n);
+	info.uuid = base::uuid_text(sb.uuid.data(), sb.uuid.size());
+	if (repair && !base::printable_ascii(info.uuid)) {
+		damage.push_back("superblock: the uuid is not printable text; dropped (the kernel does not read it)");
+		info.uuid.clear();
+	}
 	info.block_size = sb.data_block_size;
 	info.nr_blocks = sb.nr_blocks;
 	info.current_era = sb.current_era;
 	out.begin_superblock(info);
+	const auto how = repair ? pdata::array_read::by_position : pdata::array_read::strict;
 	auto sets = writesets_of(bm, sb, live, damage);
-	auto eras = era_array_of(bm, sb, damage);
+	auto eras = era_array_of(bm, sb, damage, how);
 	future_eras(sb, eras, repair, damage);
 	for (const auto &s : sets) {
-		auto bits = writeset_bits(bm, s.ws, damage);
+		auto bits = writeset_bits(bm, s.ws, damage, how);
 		if (logical) {
 			// A block keeps the newer of its array era and the writeset's.
 			for (uint32_t b = 0; b < bits.size() && b < eras.size(); b++)

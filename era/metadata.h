@@ -5,6 +5,7 @@
 
 #include "era/emitter.h"
 #include "era/superblock.h"
+#include "persistent-data/array.h"
 #include "persistent-data/block_manager.h"
 
 #include <string>
@@ -20,14 +21,18 @@ struct writeset_entry {
 // The archived writesets in ascending era, then the live one (with era
 // current_era) when the superblock has one and LIVE is set (a metadata
 // snapshot's copy points its live writeset at freed blocks: never follow it).
+// A writeset has a bit per block: one whose nr_bits is not the superblock's
+// nr_blocks is damage, and read as nr_blocks bits.
 std::vector<writeset_entry> writesets_of(pdata::block_manager &bm, const superblock &sb, bool live,
                                          std::vector<std::string> &damage);
 
-// The bits of a writeset (unreadable words read as 0).
-std::vector<bool> writeset_bits(pdata::block_manager &bm, const writeset &ws, std::vector<std::string> &damage);
+// The bits of a writeset (unreadable words read as 0; HOW: array.h).
+std::vector<bool> writeset_bits(pdata::block_manager &bm, const writeset &ws, std::vector<std::string> &damage,
+                                pdata::array_read how = pdata::array_read::strict);
 
 // The era array (unreadable entries read as 0).
-std::vector<uint32_t> era_array_of(pdata::block_manager &bm, const superblock &sb, std::vector<std::string> &damage);
+std::vector<uint32_t> era_array_of(pdata::block_manager &bm, const superblock &sb, std::vector<std::string> &damage,
+                                   pdata::array_read how = pdata::array_read::strict);
 
 // LOGICAL: the writesets folded into the era array, writesets left out.
 // An era above the current one is damage; REPAIR lowers it to the current

@@ -1,5 +1,6 @@
 #include "era/xml.h"
 
+#include "base/xml_text.h"
 #include "base/xml_reader.h"
 
 #include <optional>
@@ -11,7 +12,7 @@ class xml_writer : public emitter {
 public:
 	explicit xml_writer(base::output_sink &out) : out_(out) {}
 	void begin_superblock(const era_info &i) override {
-		out_.put("<superblock uuid=\"").put(i.uuid).put("\" block_size=\"").put_u64(i.block_size);
+		out_.put("<superblock uuid=\"").put(base::xml_escape(i.uuid)).put("\" block_size=\"").put_u64(i.block_size);
 		out_.put("\" nr_blocks=\"").put_u64(i.nr_blocks).put("\" current_era=\"").put_u64(i.current_era).put("\">\n");
 	}
 	void end_superblock() override { out_.put("</superblock>\n"); }

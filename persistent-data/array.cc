@@ -208,7 +208,7 @@ std::map<uint64_t, block_address> array_block_locations(block_manager &bm, block
 
 void walk_array(block_manager &bm, block_address root, uint32_t value_size, uint64_t nr_entries,
                 const std::function<void(uint64_t, const uint8_t *)> &value,
-                const std::function<void(const array_damage &)> &damage) {
+                const std::function<void(const array_damage &)> &damage, array_read how) {
 	uint32_t per = array_entries_per_block(value_size);
 	uint64_t nr_blocks = (nr_entries + per - 1) / per;
 	std::map<uint64_t, block_address> blocks;
@@ -246,16 +246,19 @@ void walk_array(block_manager &bm, block_address root, uint32_t value_size, uint
 		uint64_t want = std::min<uint64_t>(per, nr_entries - first);
 		try {
 			read_ref r = bm.read(loc, array_block_validator());
-			if (auto p = array_block_problem(r->data, value_size)) {
+			std::optional<std::string> p = array_block_problem(r->data, value_size);
+			uint32_t n = base::load_le32(r->data + 8);
+			if (!p && n != want)
+				p = "array block holds " + std::to_string(n) + " entries, expected " + std::to_string(want);
+			if (p && how == array_read::strict) {
 				damage({first, first + want, loc, *p});
 				continue;
 			}
-			uint32_t n = base::load_le32(r->data + 8);
-			if (n != want) {
-				damage({first, first + want, loc,
-				        "array block holds " + std::to_string(n) + " entries, expected " +
-				            std::to_string(want)});
-				continue;
+			if (p) {
+				// The checksum and block number hold: the values are where
+				// the block's place in the array says they are.
+				damage({first, first, loc, *p + "; its values read by their position"});
+				n = uint32_t(want);
 			}
 			for (uint32_t i = 0; i < n; i++)
 				value(first + i, r->data + ARRAY_BLOCK_HEADER + size_t(i) * value_size);

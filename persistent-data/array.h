@@ -84,8 +84,15 @@ struct array_damage {
 // holds a bad value.
 std::map<uint64_t, block_address> array_block_locations(block_manager &bm, block_address root);
 
+// How an array block whose header is wrong (value size, max_entries or
+// nr_entries not what the array's size says) but whose checksum and block
+// number hold is read: as damage, its values lost (strict: checkers), or by
+// the position of its values, which the array's size fixes (repair), with
+// the damage reported with an empty lost range.
+enum class array_read { strict, by_position };
+
 void walk_array(block_manager &bm, block_address root, uint32_t value_size, uint64_t nr_entries,
                 const std::function<void(uint64_t index, const uint8_t *value)> &value,
-                const std::function<void(const array_damage &)> &damage);
+                const std::function<void(const array_damage &)> &damage, array_read how = array_read::strict);
 
 } // namespace pdata

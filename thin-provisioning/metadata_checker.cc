@@ -109,6 +109,10 @@ public:
 			report_.fatal(p);
 		if (!problems.empty())
 			return result;
+		// (What the kernel accepts is said, not counted: a pool the kernel
+		// opens must pass, as LVM runs the check before every activation.)
+		for (const auto &w : superblock_warnings(b.data(), 0, io_.nr_blocks()))
+			report_.info(w);
 		result.superblock_ok = true;
 		result.sb = live_ = decode_superblock(b.data());
 		note(0, block_role::superblock);
@@ -225,6 +229,8 @@ private:
 			report_.fatal("metadata snapshot: " + p);
 		if (!problems.empty())
 			return std::nullopt;
+		for (const auto &w : superblock_warnings(b.data(), where, io_.nr_blocks()))
+			report_.info("metadata snapshot: " + w);
 		return decode_superblock(b.data());
 	}
 

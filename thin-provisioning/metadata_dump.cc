@@ -1,5 +1,6 @@
 #include "thin-provisioning/metadata_dump.h"
 
+#include "base/xml_text.h"
 #include "persistent-data/btree_walker.h"
 #include "thin-provisioning/orphan_finder.h"
 
@@ -158,8 +159,11 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 	};
 
 	superblock_info info;
-	info.uuid.assign(reinterpret_cast<const char *>(sb.uuid.data()),
-	                 strnlen(reinterpret_cast<const char *>(sb.uuid.data()), sb.uuid.size()));
+	info.uuid = base::uuid_text(sb.uuid.data(), sb.uuid.size());
+	if (opts.repair && !base::printable_ascii(info.uuid)) {
+		result.damage.push_back("superblock: the uuid is not printable text; dropped (the kernel does not read it)");
+		info.uuid.clear();
+	}
 	info.time = sb.time;
 	info.transaction = opts.transaction_id.value_or(sb.trans_id);
 	info.flags = sb.flags;
@@ -169,16 +173,38 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 	out.begin_superblock(info);
 
 	// Repair: a device whose details are lost keeps its mappings, with
-	// details made up of what can be known (mapped_blocks, recounted) and
-	// zeros for the rest.
-	if (opts.repair)
-		for (const auto &[dev, root] : roots.entries)
-			if (!details.entries.count(dev)) {
-				details.entries[dev] = device_details{};
-				result.damage.push_back("thin device " + std::to_string(dev) +
-				                        " has a mapping tree but no details: details recreated "
-				                        "(transaction and times 0)");
+	// details made up of what can be known: mapped_blocks recounted below,
+	// the transaction and creation time of the device with the nearest id
+	// that has details (devices made together have neighbouring ids), and
+	// the pool's current time as the snapshot time, so that the kernel
+	// takes every mapping for shared and copies before it writes (a time
+	// too old would let it overwrite blocks a snapshot still maps).
+	if (opts.repair) {
+		const auto known = details.entries; // (before any is made up)
+		for (const auto &[dev, root] : roots.entries) {
+			if (known.count(dev))
+				continue;
+			device_details made;
+			made.snapshotted_time = sb.time;
+			std::string from = "none has details";
+			auto higher = known.lower_bound(dev), nearest = higher;
+			if (higher != known.begin()) {
+				auto lower = std::prev(higher);
+				if (higher == known.end() || dev - lower->first <= higher->first - dev)
+					nearest = lower;
 			}
+			if (nearest != known.end()) {
+				made.transaction_id = nearest->second.transaction_id;
+				made.creation_time = nearest->second.creation_time;
+				from = "from thin device " + std::to_string(nearest->first);
+			}
+			details.entries[dev] = made;
+			result.damage.push_back("thin device " + std::to_string(dev) +
+			                        " has a mapping tree but no details: details recreated (mapped_blocks "
+			                        "counted, transaction and creation time " +
+			                        from + ", snapshot time " + std::to_string(sb.time) + ")");
+		}
+	}
 	for (const auto &[dev, d] : details.entries) {
 		if (!opts.dev_ids.empty() && !opts.dev_ids.count(dev))
 			continue;

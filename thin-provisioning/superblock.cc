@@ -4,6 +4,7 @@
 #include "persistent-data/checksum.h"
 
 #include <cstring>
+#include <functional>
 
 namespace thin {
 
@@ -59,6 +60,41 @@ bool superblock_checksum_holds(const uint8_t *b) {
 	return base::load_le32(b) == pdata::block_checksum(b, pdata::salt::thin_superblock);
 }
 
+namespace {
+
+// The fields of a superblock the kernel judges when it opens a pool, as
+// (problem, fatal) pairs: FATAL false for those only the live superblock's
+// open reads, when judging a held snapshot's copy.
+void field_problems(const superblock &sb, bool live, block_address device_blocks,
+                    const std::function<void(const std::string &, bool fatal)> &found) {
+	if (sb.version < 1 || sb.version > 2)
+		found("unknown superblock version " + std::to_string(sb.version) + " (the kernel does not check it)", false);
+	if (sb.metadata_block_size != pdata::SECTORS_PER_BLOCK)
+		found("metadata block size is " + std::to_string(sb.metadata_block_size) +
+		          " sectors, expected 8 (the kernel does not read it)",
+		      false);
+	if (sb.data_block_size < 128 || sb.data_block_size > 2097152 || sb.data_block_size % 128)
+		found("data block size " + std::to_string(sb.data_block_size) +
+		          " sectors is not a multiple of 128 between 128 and 2097152",
+		      live);
+	// Stale after the device grows (formats.md 13.1): only a larger value
+	// can mean the device lost blocks, and the space map's root says how
+	// many the pool really has (checked below and by the space-map check).
+	if (sb.metadata_nr_blocks > device_blocks)
+		found("superblock says the metadata device has " + std::to_string(sb.metadata_nr_blocks) +
+		          " blocks, but it has only " + std::to_string(device_blocks) + " (the kernel does not read it)",
+		      false);
+	if (sb.incompat_flags)
+		found("unknown incompatible feature flags " + std::to_string(sb.incompat_flags), live);
+	// (The kernel refuses to open the pool read-write with these.)
+	if (sb.compat_ro_flags)
+		found("unknown read-only compatible feature flags " + std::to_string(sb.compat_ro_flags), live);
+	if (sb.compat_flags)
+		found("unknown compatible feature flags " + std::to_string(sb.compat_flags), false);
+}
+
+} // namespace
+
 std::vector<std::string> superblock_problems(const uint8_t *b, block_address location,
                                              block_address device_blocks) {
 	std::vector<std::string> p;
@@ -68,27 +104,16 @@ std::vector<std::string> superblock_problems(const uint8_t *b, block_address loc
 		return p; // nothing else in the block can be trusted
 	}
 	superblock sb = decode_superblock(b);
+	const bool live = location == SUPERBLOCK_LOCATION;
 	if (sb.blocknr != location)
 		p.push_back("bad block nr in superblock: says " + std::to_string(sb.blocknr) +
 		            ", read from " + std::to_string(location));
 	if (sb.magic != SUPERBLOCK_MAGIC)
 		p.push_back("bad magic in superblock: " + std::to_string(sb.magic));
-	if (sb.version < 1 || sb.version > 2)
-		p.push_back("unsupported superblock version " + std::to_string(sb.version));
-	if (sb.metadata_block_size != pdata::SECTORS_PER_BLOCK)
-		p.push_back("metadata block size is " + std::to_string(sb.metadata_block_size) +
-		            " sectors, expected 8");
-	if (sb.data_block_size < 128 || sb.data_block_size > 2097152 || sb.data_block_size % 128)
-		p.push_back("data block size " + std::to_string(sb.data_block_size) +
-		            " sectors is not a multiple of 128 between 128 and 2097152");
-	// Stale after the device grows (formats.md 13.1), so only a larger
-	// value is wrong: the device lost blocks the pool had.
-	if (sb.metadata_nr_blocks > device_blocks)
-		p.push_back("superblock says the metadata device has " +
-		            std::to_string(sb.metadata_nr_blocks) + " blocks, but it has only " +
-		            std::to_string(device_blocks) + " (truncated?)");
-	if (sb.incompat_flags)
-		p.push_back("unknown incompatible feature flags " + std::to_string(sb.incompat_flags));
+	field_problems(sb, live, device_blocks, [&](const std::string &what, bool fatal) {
+		if (fatal)
+			p.push_back(what);
+	});
 	auto root_in_range = [&](const char *what, block_address r) {
 		if (r >= device_blocks)
 			p.push_back(std::string(what) + " " + std::to_string(r) +
@@ -97,21 +122,34 @@ std::vector<std::string> superblock_problems(const uint8_t *b, block_address loc
 	};
 	root_in_range("data mapping root", sb.data_mapping_root);
 	root_in_range("device details root", sb.device_details_root);
-	if (sb.metadata_snap)
+	if (live && sb.metadata_snap)
 		root_in_range("metadata snapshot", sb.metadata_snap);
 	// A held snapshot's copy has zeroed space-map roots (formats.md 3).
-	if (location == SUPERBLOCK_LOCATION) {
+	if (live) {
 		auto msm = sb.metadata_sm();
 		auto dsm = sb.data_sm();
 		if (msm.nr_blocks > device_blocks)
 			p.push_back("metadata space map covers " + std::to_string(msm.nr_blocks) +
-			            " blocks but the device has only " + std::to_string(device_blocks));
+			            " blocks but the device has only " + std::to_string(device_blocks) + " (truncated?)");
 		root_in_range("metadata space map index", msm.bitmap_root);
 		root_in_range("metadata space map ref-count root", msm.ref_count_root);
 		root_in_range("data space map index root", dsm.bitmap_root);
 		root_in_range("data space map ref-count root", dsm.ref_count_root);
 	}
 	return p;
+}
+
+std::vector<std::string> superblock_warnings(const uint8_t *b, block_address location,
+                                             block_address device_blocks) {
+	std::vector<std::string> w;
+	if (!superblock_checksum_holds(b))
+		return w;
+	field_problems(decode_superblock(b), location == SUPERBLOCK_LOCATION, device_blocks,
+	               [&](const std::string &what, bool fatal) {
+		               if (!fatal)
+			               w.push_back(what);
+	               });
+	return w;
 }
 
 } // namespace thin

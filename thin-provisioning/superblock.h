@@ -63,14 +63,28 @@ superblock decode_superblock(const uint8_t *block);
 // Encodes into a zeroed 4 KiB block and seals the checksum.
 void encode_superblock(const superblock &sb, uint8_t *block);
 
-// Problems with a superblock block read from LOCATION, in the order the
-// reference checker reports them; empty when it is sound.  Fatal all.
-// metadata_nr_blocks: the device size in blocks, for root range checks.
 // Whether the block's stored checksum is the superblock checksum of its
 // contents (the first test superblock_problems makes).
 bool superblock_checksum_holds(const uint8_t *block);
 
+// Problems with a superblock block read from LOCATION, in the order the
+// reference checker reports them; empty when it is sound.  Fatal all: what
+// the kernel itself would refuse (a bad checksum, block number or magic,
+// feature flags it does not know, a data block size no table can have),
+// or roots the pool cannot do without.  DEVICE_BLOCKS: the device's size
+// in blocks, for the range checks.  A held metadata snapshot's copy
+// (LOCATION != 0) is judged only on what the kernel reads of it when the
+// snapshot is released: checksum, block number, magic and its two roots.
 std::vector<std::string> superblock_problems(const uint8_t *block, block_address location,
+                                             block_address device_blocks);
+
+// What is odd in a sound superblock but which the kernel accepts (it never
+// reads the field, or reads it without judging it): an unknown version, a
+// metadata block size other than 8 sectors, metadata_nr_blocks above the
+// device (stale: the space map's root has the real size), compatible
+// feature flags it does not know; in a snapshot's copy, whatever
+// superblock_problems leaves out.  Checkers report these as non-fatal.
+std::vector<std::string> superblock_warnings(const uint8_t *block, block_address location,
                                              block_address device_blocks);
 
 } // namespace thin

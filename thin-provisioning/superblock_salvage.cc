@@ -259,25 +259,7 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 	scan s = scan_device(io, std::max(io.nr_blocks(), live ? live->metadata_nr_blocks : 0));
 	classifier c(s);
 
-	// The superblock's own pair, if its roots are the trees they should be.
-	std::optional<score> live_score, live_details_score;
-	if (live) {
-		tree d = c.classify(live->device_details_root), t = c.classify(live->data_mapping_root);
-		if (d.kind == tree_kind::details && t.kind == tree_kind::top_level && same_devices(d, t))
-			live_score = score_of(d);
-		else if (d.kind == tree_kind::details && t.kind == tree_kind::none)
-			// Only the top level is damaged: the details (and the space
-			// maps, which tell which trees are in use) are still the
-			// pool's, unless a more recent pair turns up below.
-			live_details_score = score_of(d);
-		else
-			out.notes.push_back("superblock: its tree roots (details " +
-			                    std::to_string(live->device_details_root) + ", mappings " +
-			                    std::to_string(live->data_mapping_root) +
-			                    ") are not a consistent pair; scanning the device for its trees");
-	}
-
-	// Every other consistent pair of unreferenced roots.
+	// Every unreferenced root of a details or top-level tree on the device.
 	std::vector<std::pair<block_address, tree>> details_roots, top_roots;
 	for (const auto &[b, nd] : s.nodes) {
 		if (s.referenced.count(b))
@@ -288,17 +270,93 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 		else if (t.kind == tree_kind::top_level)
 			top_roots.push_back({b, std::move(t)});
 	}
+
+	// The superblock's own pair: each root is evidence, not truth.  A
+	// root that is not a tree of its kind (past the end, a bitmap, a
+	// mapping leaf) is replaced by the tree of that kind on the device
+	// whose devices are those of the other root's tree (not the held
+	// snapshot's); a pair whose devices differ is kept, the devices one
+	// side lacks made up later (metadata_dump.h).
+	std::optional<score> live_score, live_details_score;
+	if (live) {
+		tree d = c.classify(live->device_details_root), t = c.classify(live->data_mapping_root);
+		std::optional<superblock> snap_copy;
+		if (live->metadata_snap < io.nr_blocks()) {
+			std::vector<uint8_t> sb(pdata::BLOCK_SIZE);
+			io.read(live->metadata_snap, 1, sb.data());
+			if (live->metadata_snap && superblock_problems(sb.data(), live->metadata_snap, io.nr_blocks()).empty())
+				snap_copy = decode_superblock(sb.data());
+		}
+		// The one tree of KIND matching OTHER's devices, not the snapshot's.
+		auto matching = [&](const std::vector<std::pair<block_address, tree>> &candidates, const tree &other,
+		                    bool other_is_details, block_address snapshots) -> std::optional<block_address> {
+			std::optional<block_address> found;
+			for (const auto &[b, cand] : candidates) {
+				if (b == snapshots)
+					continue;
+				if (other_is_details ? !same_devices(other, cand) : !same_devices(cand, other))
+					continue;
+				if (found)
+					return std::nullopt; // ambiguous: leave it to the scan
+				found = b;
+			}
+			return found;
+		};
+		if (d.kind == tree_kind::details && t.kind != tree_kind::top_level) {
+			if (auto b = matching(top_roots, d, true, snap_copy ? snap_copy->data_mapping_root : UINT64_MAX)) {
+				out.notes.push_back("superblock: data_mapping_root " + std::to_string(live->data_mapping_root) +
+				                    " is not the top level of a mapping tree; using the one at block " +
+				                    std::to_string(*b) + ", whose devices are the device details'");
+				live->data_mapping_root = *b;
+				t = c.classify(*b);
+			}
+		} else if (t.kind == tree_kind::top_level && d.kind != tree_kind::details) {
+			if (auto b = matching(details_roots, t, false, snap_copy ? snap_copy->device_details_root : UINT64_MAX)) {
+				out.notes.push_back("superblock: device_details_root " + std::to_string(live->device_details_root) +
+				                    " is not a device details tree; using the one at block " + std::to_string(*b) +
+				                    ", whose devices are the mapping tree's");
+				live->device_details_root = *b;
+				d = c.classify(*b);
+			}
+		}
+		if (d.kind == tree_kind::details && t.kind == tree_kind::top_level) {
+			live_score = score_of(d);
+			if (!same_devices(d, t))
+				out.notes.push_back("superblock: the device details and the mapping tree name different devices; "
+				                    "keeping both (a device without details gets details made up, one without "
+				                    "mappings none)");
+		} else if (d.kind == tree_kind::details && t.kind == tree_kind::none)
+			// Only the top level is damaged: the details (and the space
+			// maps, which tell which trees are in use) are still the
+			// pool's, unless a more recent pair turns up below.
+			live_details_score = score_of(d);
+		else
+			out.notes.push_back("superblock: its tree roots (details " +
+			                    std::to_string(live->device_details_root) + ", mappings " +
+			                    std::to_string(live->data_mapping_root) +
+			                    ") are not a consistent pair; scanning the device for its trees");
+	}
 	std::optional<std::tuple<score, block_address, block_address>> best;
 	for (const auto &[db, d] : details_roots)
 		for (const auto &[tb, t] : top_roots) {
 			if (!same_devices(d, t))
 				continue;
 			auto cand = std::make_tuple(score_of(d), db, tb);
+			// A device's transaction is the pool's when it was made: details
+			// claiming one past the transaction of a superblock whose
+			// checksum holds are damaged, not more recent.
+			if (live && std::get<0>(std::get<0>(cand)) > live->trans_id)
+				continue;
 			if (!best || cand > *best)
 				best = cand;
 		}
 
 	out.sb = live.value_or(superblock{});
+	if (live && (live->version < 1 || live->version > 2)) {
+		out.notes.push_back("superblock: unknown version " + std::to_string(live->version) +
+		                    " ignored (the kernel does not read it); writing version 2");
+		out.sb.version = 2;
+	}
 	if (live_score && (!best || !(std::get<0>(*best) > *live_score))) {
 		out.nr_data_blocks = given.nr_data_blocks.value_or(live->data_sm().nr_blocks);
 		return out; // the superblock is sound and current

@@ -38,6 +38,8 @@ const char USAGE[] =
     "  keys-out-of-order            swap two keys of a mapping leaf\n"
     "  mapping-past-end             map a block beyond nr_data_blocks\n"
     "  mapped-blocks                wrong mapped_blocks in the details\n"
+    "  drop-details [--where live|snapshot]  a device's entry removed from\n"
+    "                               the details\n"
     "  count-high --sm metadata|data  a stored count one too high (a leak)\n"
     "  count-low --sm metadata|data   a stored count one too low\n"
     "  overflow-high --sm metadata|data  a count of 3 or more, in the reference\n"
@@ -293,6 +295,27 @@ int damage(damager &d, const std::string &kind, const base::po::variables_map &v
 			return 0;
 		}
 		throw base::error("no device details to damage");
+	}
+	if (kind == "drop-details") {
+		// The last entry of a leaf with two or more, so the keys left stay
+		// inside the leaf's range in its parent (with --where, in a leaf
+		// only those trees reach).
+		std::vector<block_address> leaves = d.blocks_with(block_role::details_node);
+		if (vm.count("where"))
+			leaves = {d.pick_only_in(block_role::details_node, vm["where"].as<std::string>())};
+		for (block_address b : leaves) {
+			auto data = d.read(b);
+			pdata::node_mut n(data.data());
+			if (!n.is_leaf() || n.nr_entries() < 2)
+				continue;
+			uint64_t dev = n.key(n.nr_entries() - 1);
+			n.delete_at(n.nr_entries() - 1);
+			reseal_node(data);
+			d.write(b, data);
+			d.report(b, "thin device " + std::to_string(dev) + "'s details removed");
+			return 0;
+		}
+		throw base::error("no details leaf with two devices");
 	}
 	if (kind == "count-high" || kind == "count-low") {
 		std::string which = space_map_option(vm);

@@ -1,5 +1,7 @@
 #include "thin-provisioning/xml_emitter.h"
 
+#include "base/xml_text.h"
+
 namespace thin {
 namespace {
 
@@ -8,7 +10,7 @@ public:
 	explicit xml_emitter(base::output_sink &out) : o_(out) {}
 
 	void begin_superblock(const superblock_info &sb) override {
-		o_.put("<superblock uuid=\"").put(xml_escape(sb.uuid));
+		o_.put("<superblock uuid=\"").put(base::xml_escape(sb.uuid));
 		o_.put("\" time=\"").put_u64(sb.time);
 		o_.put("\" transaction=\"").put_u64(sb.transaction);
 		o_.put("\" flags=\"").put_u64(sb.flags);
@@ -96,20 +98,6 @@ private:
 };
 
 } // namespace
-
-std::string xml_escape(const std::string &s) {
-	std::string r;
-	for (char c : s) {
-		switch (c) {
-		case '&': r += "&amp;"; break;
-		case '<': r += "&lt;"; break;
-		case '>': r += "&gt;"; break;
-		case '"': r += "&quot;"; break;
-		default: r += c;
-		}
-	}
-	return r;
-}
 
 std::unique_ptr<emitter> make_xml_emitter(base::output_sink &out) {
 	return std::make_unique<xml_emitter>(out);

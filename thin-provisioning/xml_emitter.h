@@ -12,7 +12,4 @@ namespace thin {
 std::unique_ptr<emitter> make_xml_emitter(base::output_sink &out);
 std::unique_ptr<emitter> make_human_emitter(base::output_sink &out);
 
-// Escapes the characters XML forbids in attribute values.
-std::string xml_escape(const std::string &s);
-
 } // namespace thin
