@@ -38,23 +38,6 @@ std::vector<bool> read_bitset(pdata::block_manager &bm, block_address root, uint
 	return bits;
 }
 
-// The number of entries the array at ROOT holds, from its array blocks:
-// the last one's index and entry count (0 when the index cannot be read).
-uint64_t array_length(pdata::block_manager &bm, block_address root, uint32_t value_size) {
-	auto blocks = pdata::array_block_locations(bm, root);
-	if (blocks.empty())
-		return 0;
-	auto [index, where] = *blocks.rbegin();
-	uint64_t full = index * pdata::array_entries_per_block(value_size);
-	try {
-		auto r = bm.read(where, pdata::array_block_validator_for_reads());
-		uint32_t n = base::load_le32(r->data + 8);
-		return full + std::min(n, pdata::array_entries_per_block(value_size));
-	} catch (const std::exception &) {
-		return full + pdata::array_entries_per_block(value_size);
-	}
-}
-
 } // namespace
 
 uint32_t hint_width_of(pdata::block_manager &bm, const superblock &sb) {
@@ -93,7 +76,7 @@ dump_result dump_cache(pdata::block_manager &bm, superblock sb, emitter &out, bo
 	if (repair && sb.mapping_root) {
 		// The mapping array has an entry per cache block, whatever the
 		// superblock says.
-		uint64_t length = array_length(bm, sb.mapping_root, 8);
+		uint64_t length = pdata::array_length(bm, sb.mapping_root, 8);
 		if (length && length != sb.cache_blocks && length <= UINT32_MAX) {
 			result.damage.push_back("superblock: cache_blocks " + std::to_string(sb.cache_blocks) +
 			                        ", but the mapping array holds " + std::to_string(length) + " entries; using " +
@@ -150,6 +133,17 @@ dump_result dump_cache(pdata::block_manager &bm, superblock sb, emitter &out, bo
 		    [&](const pdata::array_damage &d) { result.damage.push_back(describe("hint array", d)); }, how);
 	out.end_hints();
 
+	if (sb.discard_root && sb.discard_nr_blocks) {
+		// (A damaged count must not make the walk allocate 2^64 bits: the
+		// bitset's own blocks say how many it can hold.)
+		uint64_t held = pdata::array_length(bm, sb.discard_root, 8) * 64;
+		if (sb.discard_nr_blocks > held) {
+			result.damage.push_back("superblock: discard_nr_blocks " + std::to_string(sb.discard_nr_blocks) +
+			                        ", but the discard bitset holds " + std::to_string(held) + " bits; reading " +
+			                        std::to_string(held));
+			sb.discard_nr_blocks = held;
+		}
+	}
 	if (sb.discard_root && sb.discard_nr_blocks) {
 		auto bits = read_bitset(bm, sb.discard_root, sb.discard_nr_blocks, "discard bitset", result.damage, how);
 		bool any = false;

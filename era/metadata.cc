@@ -70,14 +70,26 @@ std::vector<writeset_entry> writesets_of(pdata::block_manager &bm, const superbl
 	return v.out;
 }
 
+// At most what the array at ROOT holds of VALUE_SIZE values, in units of
+// UNIT entries (a damaged count must not allocate gigabytes).
+uint64_t held(pdata::block_manager &bm, pdata::block_address root, uint32_t value_size, uint64_t wanted, uint64_t unit,
+              const char *what, std::vector<std::string> &damage) {
+	uint64_t has = pdata::array_length(bm, root, value_size) * unit;
+	if (wanted <= has)
+		return wanted;
+	damage.push_back(std::string(what) + ": " + std::to_string(wanted) + " entries wanted, but its blocks hold " +
+	                 std::to_string(has));
+	return has;
+}
+
 std::vector<bool> writeset_bits(pdata::block_manager &bm, const writeset &ws, std::vector<std::string> &damage,
                                 pdata::array_read how) {
-	std::vector<bool> bits(ws.nr_bits, false);
+	std::vector<bool> bits(held(bm, ws.root, 8, ws.nr_bits, 64, "writeset bitset", damage), false);
 	pdata::walk_array(
-	    bm, ws.root, 8, pdata::bitset_words(ws.nr_bits),
+	    bm, ws.root, 8, pdata::bitset_words(bits.size()),
 	    [&](uint64_t w, const uint8_t *v) {
 		    uint64_t word = base::load_le64(v);
-		    for (unsigned k = 0; k < 64 && w * 64 + k < ws.nr_bits; k++)
+		    for (unsigned k = 0; k < 64 && w * 64 + k < bits.size(); k++)
 			    if (word >> k & 1)
 				    bits[w * 64 + k] = true;
 	    },
@@ -87,15 +99,24 @@ std::vector<bool> writeset_bits(pdata::block_manager &bm, const writeset &ws, st
 
 std::vector<uint32_t> era_array_of(pdata::block_manager &bm, const superblock &sb, std::vector<std::string> &damage,
                                    pdata::array_read how) {
-	std::vector<uint32_t> eras(sb.nr_blocks, 0);
+	std::vector<uint32_t> eras(held(bm, sb.era_array_root, 4, sb.nr_blocks, 1, "era array", damage), 0);
 	pdata::walk_array(
-	    bm, sb.era_array_root, 4, sb.nr_blocks, [&](uint64_t b, const uint8_t *v) { eras[b] = base::load_le32(v); },
+	    bm, sb.era_array_root, 4, eras.size(), [&](uint64_t b, const uint8_t *v) { eras[b] = base::load_le32(v); },
 	    [&](const pdata::array_damage &d) { damage.push_back(describe("era array", d)); }, how);
 	return eras;
 }
 
-void dump_era(pdata::block_manager &bm, const superblock &sb, bool logical, bool live, emitter &out,
+void dump_era(pdata::block_manager &bm, superblock sb, bool logical, bool live, emitter &out,
               std::vector<std::string> &damage, bool repair) {
+	if (repair) {
+		// The era array has an entry per block, whatever the superblock says.
+		uint64_t length = pdata::array_length(bm, sb.era_array_root, 4);
+		if (length && length != sb.nr_blocks && length <= UINT32_MAX) {
+			damage.push_back("superblock: nr_blocks " + std::to_string(sb.nr_blocks) + ", but the era array holds " +
+			                 std::to_string(length) + " entries; using " + std::to_string(length));
+			sb.nr_blocks = uint32_t(length);
+		}
+	}
 	era_info info;
 	info.uuid = base::uuid_text(sb.uuid.data(), sb.uuid.size());
 	if (repair && !base::printable_ascii(info.uuid)) {

@@ -37,7 +37,9 @@ std::vector<uint32_t> era_array_of(pdata::block_manager &bm, const superblock &s
 // LOGICAL: the writesets folded into the era array, writesets left out.
 // An era above the current one is damage; REPAIR lowers it to the current
 // era, which keeps the block in every list era_invalidate can give.
-void dump_era(pdata::block_manager &bm, const superblock &sb, bool logical, bool live, emitter &out,
+// REPAIR also takes the number of blocks from the era array when the
+// superblock's disagrees.
+void dump_era(pdata::block_manager &bm, superblock sb, bool logical, bool live, emitter &out,
               std::vector<std::string> &damage, bool repair = false);
 
 // Blocks written in era SINCE or later: by the era array, or set in a

@@ -206,6 +206,20 @@ std::map<uint64_t, block_address> array_block_locations(block_manager &bm, block
 	return c.out;
 }
 
+uint64_t array_length(block_manager &bm, block_address root, uint32_t value_size) {
+	auto blocks = array_block_locations(bm, root);
+	if (blocks.empty())
+		return 0;
+	auto [index, where] = *blocks.rbegin();
+	const uint32_t per = array_entries_per_block(value_size);
+	try {
+		read_ref r = bm.read(where, array_block_validator());
+		return index * per + std::min(base::load_le32(r->data + 8), per);
+	} catch (const bad_block &) {
+		return (index + 1) * per;
+	}
+}
+
 void walk_array(block_manager &bm, block_address root, uint32_t value_size, uint64_t nr_entries,
                 const std::function<void(uint64_t, const uint8_t *)> &value,
                 const std::function<void(const array_damage &)> &damage, array_read how) {

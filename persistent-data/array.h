@@ -84,6 +84,12 @@ struct array_damage {
 // holds a bad value.
 std::map<uint64_t, block_address> array_block_locations(block_manager &bm, block_address root);
 
+// The number of entries the array at ROOT holds by its own blocks: the last
+// array block's index and entry count (a whole block's worth when that block
+// cannot be read; 0 when the index cannot).  What a repair falls back on when
+// the superblock's count of them is damaged.
+uint64_t array_length(block_manager &bm, block_address root, uint32_t value_size);
+
 // How an array block whose header is wrong (value size, max_entries or
 // nr_entries not what the array's size says) but whose checksum and block
 // number hold is read: as damage, its values lost (strict: checkers), or by

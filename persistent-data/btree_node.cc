@@ -1,5 +1,7 @@
 #include "persistent-data/btree_node.h"
 
+#include <algorithm>
+
 namespace pdata {
 
 int node_ref::lower_bound(uint64_t k) const {
@@ -30,6 +32,45 @@ std::optional<std::string> node_ref::header_problem() const {
 	if (is_internal() && value_size() != 8)
 		return "internal node with value size " + std::to_string(value_size());
 	return {};
+}
+
+std::optional<std::vector<uint8_t>> leaf_by_position(const uint8_t *data, uint32_t value_size, uint64_t lo,
+                                                     std::optional<uint64_t> hi, std::string &what) {
+	node_ref n(data);
+	what.clear();
+	if (n.flags() != LEAF_NODE)
+		return std::nullopt;
+	std::vector<uint8_t> copy(data, data + BLOCK_SIZE);
+	node_mut m(copy.data());
+	const uint32_t max = max_entries_for(value_size);
+	std::vector<std::string> mended;
+	if (n.value_size() != value_size) {
+		mended.push_back("value size " + std::to_string(n.value_size()) + " read as " + std::to_string(value_size));
+		base::store_le32(copy.data() + 24, value_size);
+	}
+	if (n.max_entries() != max) {
+		mended.push_back("max_entries " + std::to_string(n.max_entries()) + " read as " + std::to_string(max));
+		base::store_le32(copy.data() + 20, max);
+	}
+	uint32_t nr = std::min(n.nr_entries(), max), keep = 0;
+	for (uint64_t prev = 0; keep < nr; keep++) {
+		uint64_t k = m.key(keep);
+		if (k < lo || (hi && k >= *hi) || (keep && k <= prev))
+			break;
+		prev = k;
+	}
+	bool header_sound = mended.empty() && !n.header_problem();
+	if (header_sound && keep + 1 < n.nr_entries())
+		return std::nullopt;
+	if (keep != n.nr_entries())
+		mended.push_back("nr_entries " + std::to_string(n.nr_entries()) + ": the first " + std::to_string(keep) +
+		                 ", whose keys ascend in the parent's range, read");
+	if (!keep)
+		return std::nullopt;
+	m.set_nr_entries(keep);
+	for (const auto &x : mended)
+		what += (what.empty() ? "" : "; ") + x;
+	return copy;
 }
 
 void node_mut::init(uint32_t flags, uint32_t value_size) {

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace pdata {
 
@@ -73,6 +74,18 @@ public:
 private:
 	const uint8_t *d_;
 };
+
+// For a repair: a copy of the leaf at DATA (its checksum and block number
+// sound, its header perhaps not) read by position.  A leaf of VALUE_SIZE
+// values has the kernel's max_entries for that size, its values where that
+// puts them, and only the first entries whose keys ascend within [LO, HI)
+// count.  A leaf whose header is sound may lose only its last entry that
+// way (nr_entries one too high reads a stale or empty slot); keys out of
+// order anywhere else mean its entries cannot be trusted.  Nullopt when the
+// node is not plainly a leaf (its flags), no entry is left, or the entries
+// cannot be trusted; WHAT says what was mended ("" when nothing needed it).
+std::optional<std::vector<uint8_t>> leaf_by_position(const uint8_t *data, uint32_t value_size, uint64_t lo,
+                                                     std::optional<uint64_t> hi, std::string &what);
 
 // Mutable view for writers.
 class node_mut : public node_ref {

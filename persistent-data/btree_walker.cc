@@ -1,6 +1,7 @@
 #include "persistent-data/btree_walker.h"
 
 #include "persistent-data/btree.h"
+#include "persistent-data/checksum.h"
 
 #include <vector>
 
@@ -26,22 +27,32 @@ public:
 			return;
 		}
 		read_ref r;
+		std::vector<uint8_t> mended; // (a leaf read by position)
 		try {
 			r = bm_.read(ctx.block, btree_node_validator());
 		} catch (const bad_block &e) {
-			lose(e.reason());
-			return;
+			if (!opts_.leaves_by_position || !mend(ctx, mended, e.reason())) {
+				lose(e.reason());
+				return;
+			}
 		}
-		node_ref n(r->data);
-		if (n.is_leaf() && n.value_size() != opts_.value_size) {
+		node_ref n(mended.empty() ? r->data : mended.data());
+		if (n.is_leaf() && n.value_size() != opts_.value_size && !(opts_.leaves_by_position && mend(ctx, mended, "value size mismatch"))) {
 			lose("value size mismatch: expected " + std::to_string(opts_.value_size) + ", got " +
 			     std::to_string(n.value_size()));
 			return;
 		}
-		uint32_t nr = n.nr_entries();
-		if (!n.keys_ascending()) {
+		if (!n.keys_ascending() && !(opts_.leaves_by_position && n.is_leaf() && mend(ctx, mended, "keys are out of order"))) {
 			lose("keys are out of order");
 			return;
+		}
+		n = node_ref(mended.empty() ? r->data : mended.data());
+		uint32_t nr = n.nr_entries();
+		if (nr && n.is_leaf() && opts_.leaves_by_position && mended.empty() &&
+		    (n.key(0) < ctx.key_lo || (ctx.key_hi && n.key(nr - 1) >= *ctx.key_hi)) &&
+		    mend(ctx, mended, "keys beyond the parent's range")) {
+			n = node_ref(mended.data());
+			nr = n.nr_entries();
 		}
 		if (nr && n.key(0) < ctx.key_lo) {
 			lose("parent key mismatch: first key " + std::to_string(n.key(0)) +
@@ -77,6 +88,26 @@ public:
 	}
 
 private:
+	// Reads the leaf at CTX by position into MENDED (a repair); false when
+	// its checksum or block number fails too, or nothing can be read.
+	bool mend(const node_context &ctx, std::vector<uint8_t> &mended, const std::string &why) {
+		static const checksum_validator sound("btree node", salt::btree_node, 8);
+		read_ref raw;
+		try {
+			raw = bm_.read(ctx.block, sound);
+		} catch (const bad_block &) {
+			return false;
+		}
+		std::string what;
+		auto leaf = leaf_by_position(raw->data, opts_.value_size, ctx.key_lo, ctx.key_hi, what);
+		if (!leaf)
+			return false;
+		mended = std::move(*leaf);
+		v_.damage({ctx.block, 0, 0, why + ": read by position (" + (what.empty() ? "nothing to mend" : what) + ")",
+		           false, true});
+		return true;
+	}
+
 	block_manager &bm_;
 	const walk_options &opts_;
 	btree_visitor &v_;

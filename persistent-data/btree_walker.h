@@ -18,7 +18,8 @@ struct btree_damage {
 	block_address block;           // the node at fault
 	uint64_t lost_begin, lost_end; // half-open key range lost; lost_end == UINT64_MAX: to the end
 	std::string reason;
-	bool fatal; // false only for under-full nodes and max_entries not divisible by 3
+	bool fatal;          // false for under-full nodes, max_entries not divisible by 3, and mends
+	bool mended = false; // a leaf read by position (walk_options::leaves_by_position): nothing lost
 };
 
 struct node_context {
@@ -42,6 +43,11 @@ public:
 struct walk_options {
 	uint32_t value_size;
 	bool check_min_fill = true;
+	// Repair: a leaf whose checksum and block number hold but whose header
+	// or keys do not is read by position (leaf_by_position), the mend
+	// reported as non-fatal damage.  (Internal nodes are not mended: the
+	// subtrees a damaged one cuts off are found as orphans.)
+	bool leaves_by_position = false;
 };
 
 void walk_btree(block_manager &bm, block_address root, const walk_options &opts, btree_visitor &v);

@@ -30,7 +30,9 @@ public:
 
 	uint64_t size() const { return size_; }
 	void resize(uint64_t nr_blocks) {
-		pages_.resize((nr_blocks + PAGE_BLOCKS - 1) / PAGE_BLOCKS);
+		// (Rounded up without overflow: a damaged size near 2^64 must fail
+		// to allocate, not wrap to a small array.)
+		pages_.resize(nr_blocks / PAGE_BLOCKS + (nr_blocks % PAGE_BLOCKS != 0));
 		wide_.resize(pages_.size());
 		if (nr_blocks < size_) {
 			// Forget what lies past the new end in its last page.

@@ -693,8 +693,17 @@ private:
 			return;
 		}
 		uint64_t nr_bitmaps = (meta.nr_blocks + ENTRIES_PER_BITMAP - 1) / ENTRIES_PER_BITMAP;
-		for (uint64_t i = 0; i < nr_bitmaps; i++)
-			meta_stored_.bitmaps.push_back(base::load_le64(index.data() + 16 + INDEX_ENTRY_SIZE * i));
+		for (uint64_t i = 0; i < nr_bitmaps; i++) {
+			block_address b = base::load_le64(index.data() + 16 + INDEX_ENTRY_SIZE * i);
+			// (UINT64_MAX marks a missing entry below: one that holds it is
+			// beyond the device, and said so here.)
+			if (b == UINT64_MAX) {
+				report_.fatal("metadata space map: bitmap " + std::to_string(i) + " at block " + std::to_string(b) +
+				              " is beyond the metadata device");
+				ok = false;
+			}
+			meta_stored_.bitmaps.push_back(b);
+		}
 
 		meta_stored_.which = "metadata";
 		meta_stored_.nr_blocks = meta.nr_blocks;

@@ -52,7 +52,7 @@ public:
 			entries[n.key(i)] = decode_(n.value(i));
 	}
 	void damage(const btree_damage &d) override {
-		if (d.fatal)
+		if (d.fatal || d.mended)
 			damage_.push_back(describe(tree_, d));
 	}
 
@@ -90,7 +90,7 @@ public:
 		}
 	}
 	void damage(const btree_damage &d) override {
-		if (d.fatal)
+		if (d.fatal || d.mended)
 			damage_.push_back("thin device " + std::to_string(dev_) + ": " +
 			                  describe("mapping tree", d));
 	}
@@ -139,12 +139,12 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 	auto decode_details = [](const uint8_t *v) { return decode_device_details(v); };
 	collecting_visitor<device_details, decltype(decode_details)> details(
 	    bm, "device details tree", decode_details, result.damage);
-	pdata::walk_btree(bm, sb.device_details_root, {DEVICE_DETAILS_SIZE, false}, details);
+	pdata::walk_btree(bm, sb.device_details_root, {DEVICE_DETAILS_SIZE, false, opts.repair}, details);
 
 	auto decode_root = [](const uint8_t *v) { return base::load_le64(v); };
 	collecting_visitor<block_address, decltype(decode_root)> roots(
 	    bm, "top level of the mapping tree", decode_root, result.damage);
-	pdata::walk_btree(bm, sb.data_mapping_root, {MAPPING_VALUE_SIZE, false}, roots);
+	pdata::walk_btree(bm, sb.data_mapping_root, {MAPPING_VALUE_SIZE, false, opts.repair}, roots);
 
 	// Repair: subtrees a damaged node cut off, given back to their devices.
 	orphan_mappings orphans;
@@ -224,7 +224,7 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 			std::vector<std::string> ignored;
 			mapping_visitor counter(bm, dev, nullptr, ignored, info.nr_data_blocks, extra_for(dev));
 			if (own_tree)
-				pdata::walk_btree(bm, root->second, {MAPPING_VALUE_SIZE, false}, counter);
+				pdata::walk_btree(bm, root->second, {MAPPING_VALUE_SIZE, false, true}, counter);
 			counter.finish();
 			shown.mapped_blocks = counter.count;
 		}
@@ -234,7 +234,7 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 			mapping_visitor v(bm, dev, &runs, result.damage,
 			                  opts.repair ? info.nr_data_blocks : UINT64_MAX, extra_for(dev));
 			if (own_tree)
-				pdata::walk_btree(bm, root->second, {MAPPING_VALUE_SIZE, false}, v);
+				pdata::walk_btree(bm, root->second, {MAPPING_VALUE_SIZE, false, opts.repair}, v);
 			v.finish();
 			runs.flush();
 		}

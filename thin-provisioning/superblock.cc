@@ -133,6 +133,10 @@ std::vector<std::string> superblock_problems(const uint8_t *b, block_address loc
 			            " blocks but the device has only " + std::to_string(device_blocks) + " (truncated?)");
 		root_in_range("metadata space map index", msm.bitmap_root);
 		root_in_range("metadata space map ref-count root", msm.ref_count_root);
+		// (A mapping holds a data block in 40 bits.)
+		if (dsm.nr_blocks > (uint64_t(1) << 40))
+			p.push_back("data space map covers " + std::to_string(dsm.nr_blocks) +
+			            " blocks, more than a pool can address (2^40)");
 		root_in_range("data space map index root", dsm.bitmap_root);
 		root_in_range("data space map ref-count root", dsm.ref_count_root);
 	}

@@ -351,6 +351,20 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 				best = cand;
 		}
 
+	// The data device's size: the live data space map's, unless it is more
+	// than a mapping can address (then the highest mapped block says the
+	// least it can be).
+	auto data_blocks = [&]() -> uint64_t {
+		if (given.nr_data_blocks)
+			return *given.nr_data_blocks;
+		uint64_t n = live->data_sm().nr_blocks;
+		if (n <= (uint64_t(1) << 40) || !s.max_data_block)
+			return n;
+		out.notes.push_back("superblock: the data space map's " + std::to_string(n) +
+		                    " blocks are more than a pool can address; nr_data_blocks " +
+		                    std::to_string(*s.max_data_block + 1) + " inferred from the highest mapped data block");
+		return *s.max_data_block + 1;
+	};
 	out.sb = live.value_or(superblock{});
 	if (live && (live->version < 1 || live->version > 2)) {
 		out.notes.push_back("superblock: unknown version " + std::to_string(live->version) +
@@ -358,7 +372,7 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 		out.sb.version = 2;
 	}
 	if (live_score && (!best || !(std::get<0>(*best) > *live_score))) {
-		out.nr_data_blocks = given.nr_data_blocks.value_or(live->data_sm().nr_blocks);
+		out.nr_data_blocks = data_blocks();
 		return out; // the superblock is sound and current
 	}
 	if (live_details_score && (!best || !(std::get<0>(*best) > *live_details_score))) {
@@ -366,7 +380,7 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 		// snapshot's pair is older, and would lose every device created
 		// since): keep the superblock; the repair finds the roots the
 		// damaged top level lost among the trees still in use.
-		out.nr_data_blocks = given.nr_data_blocks.value_or(live->data_sm().nr_blocks);
+		out.nr_data_blocks = data_blocks();
 		out.notes.push_back(damaged_top_level(*live) +
 		                    "; keeping the live device details and searching the trees in use for the "
 		                    "devices' mapping roots");
@@ -428,7 +442,7 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 	if (given.nr_data_blocks)
 		out.nr_data_blocks = *given.nr_data_blocks;
 	else if (live)
-		out.nr_data_blocks = live->data_sm().nr_blocks;
+		out.nr_data_blocks = data_blocks();
 	else if (s.max_data_block) {
 		out.nr_data_blocks = *s.max_data_block + 1;
 		out.notes.push_back("nr_data_blocks " + std::to_string(out.nr_data_blocks) +

@@ -2,6 +2,7 @@
 #include "persistent-data/array.h"
 #include "persistent-data/bitset.h"
 #include "persistent-data/block_io.h"
+#include "persistent-data/checksum.h"
 
 #include <gtest/gtest.h>
 
@@ -102,6 +103,41 @@ TEST(Array, WalkReportsADamagedBlockAndKeepsTheRest) {
 	EXPECT_EQ(damage[0].lost_begin, 1018u);
 	EXPECT_EQ(damage[0].lost_end, 2036u);
 	EXPECT_EQ(values, 5000u - 1018u);
+}
+
+// A header field wrong under a sound checksum: a checker loses the block's
+// values; a repair reads them where the block's place says they are.
+TEST(Array, ARepairReadsABlockWithAWrongHeaderByPosition) {
+	for (size_t field : {4, 8, 12}) { // max_entries, nr_entries, value_size
+		in_memory m;
+		uint8_t seven[4] = {7, 0, 0, 0};
+		block_address root = array::create(m.tm, 4, 5000, seven);
+		m.commit();
+		std::vector<block_address> locations;
+		btree(m.tm, root, 8).for_each([&](uint64_t, const uint8_t *v) { locations.push_back(base::load_le64(v)); });
+		ASSERT_EQ(locations.size(), 5u);
+		uint8_t *b = m.io.bytes().data() + locations[1] * BLOCK_SIZE;
+		base::store_le32(b + field, base::load_le32(b + field) + 1);
+		seal_checksum(b, salt::array);
+		m.bm.drop_clean();
+		for (array_read how : {array_read::strict, array_read::by_position}) {
+			uint64_t values = 0;
+			std::vector<array_damage> damage;
+			walk_array(
+			    m.bm, root, 4, 5000, [&](uint64_t, const uint8_t *v) { values += v[0] == 7; },
+			    [&](const array_damage &d) { damage.push_back(d); }, how);
+			ASSERT_EQ(damage.size(), 1u) << field;
+			EXPECT_EQ(damage[0].block, locations[1]);
+			if (how == array_read::strict) {
+				EXPECT_EQ(damage[0].lost_end - damage[0].lost_begin, 1018u) << field;
+				EXPECT_EQ(values, 5000u - 1018u) << field;
+			} else {
+				EXPECT_EQ(damage[0].lost_end, damage[0].lost_begin) << field;
+				EXPECT_NE(damage[0].reason.find("read by their position"), std::string::npos) << damage[0].reason;
+				EXPECT_EQ(values, 5000u) << field;
+			}
+		}
+	}
 }
 
 TEST(Bitset, AgreesWithAModel) {
