@@ -59,10 +59,18 @@ superblock read_era_superblock_for_repair(pdata::block_io &io, std::string &note
 	    [&] { sb.current_writeset_root = 0; });
 	fix(sb.metadata_snap >= n, "metadata snapshot " + std::to_string(sb.metadata_snap) + " beyond the device: dropped",
 	    [&] { sb.metadata_snap = 0; });
-	// (What is left, the era array's and writeset tree's roots, repair
-	// cannot do without.)
+	fix(sb.writeset_tree_root >= n,
+	    "writeset tree root " + std::to_string(sb.writeset_tree_root) +
+	        " beyond the device: the archived writesets are lost (the era array keeps their eras)",
+	    [&] { sb.writeset_tree_root = 0; });
+	fix(sb.era_array_root >= n,
+	    "era array root " + std::to_string(sb.era_array_root) + " beyond the device: the era array is lost",
+	    [&] { sb.era_array_root = 0; });
 	encode_superblock(sb, b.data());
 	auto left = superblock_problems(b.data(), 0, n, false);
+	// (Both roots dropped are both 0, which is no clash.)
+	if (!sb.writeset_tree_root && !sb.era_array_root)
+		std::erase_if(left, [](const std::string &p) { return p.find("are the same block") != std::string::npos; });
 	if (!left.empty())
 		throw base::error(io.name() + ": " + left.front());
 	note = "superblock: " + [&] {

@@ -18,8 +18,8 @@ superblock read_era_superblock(pdata::block_io &io, block_address location = 0);
 // field is checked all the same and the walks below verify what the roots
 // lead to; one whose checksum holds has its wrong fields replaced (flags,
 // block number, magic, version, metadata block size) or dropped (a current
-// writeset or metadata snapshot past the device's end).  NOTE says what was
-// done.  Throws when the era array's or the writeset tree's root is lost.
+// writeset, metadata snapshot, writeset tree or era array past the device's
+// end).  NOTE says what was done.  Throws when the block cannot be trusted.
 superblock read_era_superblock_for_repair(pdata::block_io &io, std::string &note);
 
 } // namespace era

@@ -83,15 +83,14 @@ uint64_t held(pdata::block_manager &bm, pdata::block_address root, uint32_t valu
 }
 
 std::vector<bool> writeset_bits(pdata::block_manager &bm, const writeset &ws, std::vector<std::string> &damage,
-                                pdata::array_read how) {
-	std::vector<bool> bits(held(bm, ws.root, 8, ws.nr_bits, 64, "writeset bitset", damage), false);
+                                pdata::array_read how, bool lost_set) {
+	std::vector<bool> bits(held(bm, ws.root, 8, ws.nr_bits, 64, "writeset bitset", damage), lost_set);
 	pdata::walk_array(
 	    bm, ws.root, 8, pdata::bitset_words(bits.size()),
 	    [&](uint64_t w, const uint8_t *v) {
 		    uint64_t word = base::load_le64(v);
 		    for (unsigned k = 0; k < 64 && w * 64 + k < bits.size(); k++)
-			    if (word >> k & 1)
-				    bits[w * 64 + k] = true;
+			    bits[w * 64 + k] = word >> k & 1;
 	    },
 	    [&](const pdata::array_damage &d) { damage.push_back(describe("writeset bitset", d)); }, how);
 	return bits;
@@ -108,6 +107,8 @@ std::vector<uint32_t> era_array_of(pdata::block_manager &bm, const superblock &s
 
 void dump_era(pdata::block_manager &bm, superblock sb, bool logical, bool live, emitter &out,
               std::vector<std::string> &damage, bool repair) {
+	const auto how = repair ? pdata::array_read::by_position : pdata::array_read::strict;
+	std::vector<writeset_entry> sets;
 	if (repair) {
 		// The era array has an entry per block, whatever the superblock says.
 		uint64_t length = pdata::array_length(bm, sb.era_array_root, 4);
@@ -116,7 +117,38 @@ void dump_era(pdata::block_manager &bm, superblock sb, bool logical, bool live, 
 			                 std::to_string(length) + " entries; using " + std::to_string(length));
 			sb.nr_blocks = uint32_t(length);
 		}
-	}
+		// (With the era array lost, a count no metadata device could index
+		// is damage too.)
+		uint64_t most = bm.nr_blocks() * pdata::array_entries_per_block(4);
+		if (!length && sb.nr_blocks > most) {
+			damage.push_back("superblock: nr_blocks " + std::to_string(sb.nr_blocks) +
+			                 " is more than this metadata device can index; using " + std::to_string(most));
+			sb.nr_blocks = uint32_t(std::min<uint64_t>(most, UINT32_MAX));
+		}
+		// (Writesets are read at the block count just settled.)
+		sets = writesets_of(bm, sb, false, damage); // (archived)
+		// No archived writeset is newer than the current era (it may be as
+		// new: a restored history keeps the current era's set archived).
+		// Raising the era is safe: blocks then count as written later than
+		// they were, so more are invalidated, never fewer.  A writeset at
+		// the last era there is leaves no room for the current one, and goes.
+		uint32_t current = sb.current_era;
+		std::erase_if(sets, [&](const writeset_entry &w) {
+			if (w.era == UINT32_MAX)
+				damage.push_back("writeset tree: a writeset for era " + std::to_string(w.era) + " dropped");
+			return w.era == UINT32_MAX;
+		});
+		for (const auto &w : sets)
+			current = std::max(current, w.era);
+		if (current != sb.current_era) {
+			damage.push_back("superblock: current era " + std::to_string(sb.current_era) +
+			                 " is before an archived writeset; using " + std::to_string(current));
+			sb.current_era = current;
+		}
+	} else
+		sets = writesets_of(bm, sb, false, damage);
+	if (live && sb.current_writeset_root)
+		sets.push_back(checked(sb.current_era, {sb.current_writeset_bits, sb.current_writeset_root}, sb, damage));
 	era_info info;
 	info.uuid = base::uuid_text(sb.uuid.data(), sb.uuid.size());
 	if (repair && !base::printable_ascii(info.uuid)) {
@@ -127,12 +159,20 @@ void dump_era(pdata::block_manager &bm, superblock sb, bool logical, bool live, 
 	info.nr_blocks = sb.nr_blocks;
 	info.current_era = sb.current_era;
 	out.begin_superblock(info);
-	const auto how = repair ? pdata::array_read::by_position : pdata::array_read::strict;
-	auto sets = writesets_of(bm, sb, live, damage);
 	auto eras = era_array_of(bm, sb, damage, how);
+	if (repair)
+		eras.resize(sb.nr_blocks, 0); // (an unreadable array: every era lost)
 	future_eras(sb, eras, repair, damage);
 	for (const auto &s : sets) {
-		auto bits = writeset_bits(bm, s.ws, damage, how);
+		auto bits = writeset_bits(bm, s.ws, damage, how, repair);
+		if (repair && bits.size() < s.ws.nr_bits) {
+			// Bits the writeset lost count as written in its era: a block
+			// then counts as changed when it may not have been, never the
+			// other way.
+			damage.push_back("writeset of era " + std::to_string(s.era) + ": " +
+			                 std::to_string(s.ws.nr_bits - bits.size()) + " unreadable bits count as written");
+			bits.resize(s.ws.nr_bits, true);
+		}
 		if (logical) {
 			// A block keeps the newer of its array era and the writeset's.
 			for (uint32_t b = 0; b < bits.size() && b < eras.size(); b++)

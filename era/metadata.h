@@ -26,9 +26,9 @@ struct writeset_entry {
 std::vector<writeset_entry> writesets_of(pdata::block_manager &bm, const superblock &sb, bool live,
                                          std::vector<std::string> &damage);
 
-// The bits of a writeset (unreadable words read as 0; HOW: array.h).
+// The bits of a writeset (unreadable words read as LOST_SET; HOW: array.h).
 std::vector<bool> writeset_bits(pdata::block_manager &bm, const writeset &ws, std::vector<std::string> &damage,
-                                pdata::array_read how = pdata::array_read::strict);
+                                pdata::array_read how = pdata::array_read::strict, bool lost_set = false);
 
 // The era array (unreadable entries read as 0).
 std::vector<uint32_t> era_array_of(pdata::block_manager &bm, const superblock &sb, std::vector<std::string> &damage,

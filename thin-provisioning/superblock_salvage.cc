@@ -58,8 +58,21 @@ scan scan_device(pdata::block_io &io, block_address claimed) {
 			s.copies.push_back(decode_superblock(data));
 			return;
 		}
-		if (pdata::btree_node_validator().check(data, b))
-			return;
+		// (A leaf whose header is wrong under a sound checksum counts as
+		// the leaf its place says it is: leaf_by_position.)
+		std::vector<uint8_t> mended;
+		if (pdata::btree_node_validator().check(data, b)) {
+			static const pdata::checksum_validator sound("btree node", pdata::salt::btree_node, 8);
+			uint32_t vs = base::load_le32(data + 24);
+			std::string what;
+			std::optional<std::vector<uint8_t>> leaf;
+			if (!sound.check(data, b) && (vs == DEVICE_DETAILS_SIZE || vs == MAPPING_VALUE_SIZE))
+				leaf = pdata::leaf_by_position(data, vs, 0, std::nullopt, what);
+			if (!leaf)
+				return;
+			mended = std::move(*leaf);
+			data = mended.data();
+		}
 		node_ref nd(data);
 		if (!nd.keys_ascending())
 			return; // not a node we can use
@@ -248,11 +261,42 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 	// when it does not fit the device (a truncated copy of the metadata):
 	// the transaction id LVM checks, the data device's size, the uuid.
 	// Its roots are tried as a sound superblock's are.
+	// (Under a checksum that holds, a wrong magic or block number is the
+	// damage, not a sign that the block is no superblock.)
 	if (!live && superblock_checksum_holds(block.data())) {
 		superblock d = decode_superblock(block.data());
-		if (d.magic == SUPERBLOCK_MAGIC && d.blocknr == 0 && d.metadata_block_size == pdata::SECTORS_PER_BLOCK &&
-		    plausible_block_size(d.data_block_size))
-			live = d;
+		if (d.magic != SUPERBLOCK_MAGIC)
+			out.notes.push_back("superblock: magic " + std::to_string(d.magic) + " ignored (its checksum holds)");
+		if (d.blocknr != 0)
+			out.notes.push_back("superblock: block number " + std::to_string(d.blocknr) + " ignored");
+		d.magic = SUPERBLOCK_MAGIC;
+		d.blocknr = 0;
+		live = d;
+	}
+	std::optional<superblock> snap_copy; // the held metadata snapshot's superblock, when readable
+	if (live && live->metadata_snap && live->metadata_snap < io.nr_blocks()) {
+		std::vector<uint8_t> sb(pdata::BLOCK_SIZE);
+		io.read(live->metadata_snap, 1, sb.data());
+		if (superblock_problems(sb.data(), live->metadata_snap, io.nr_blocks()).empty())
+			snap_copy = decode_superblock(sb.data());
+	}
+	// No other block records the data block size but a snapshot's copy of
+	// the superblock; failing that, the nearest possible size is the
+	// likeliest, and a wrong one only makes the kernel refuse the pool (its
+	// table must give the same).
+	if (live && !plausible_block_size(live->data_block_size) && !given.data_block_size) {
+		uint32_t was = live->data_block_size;
+		if (snap_copy && plausible_block_size(snap_copy->data_block_size)) {
+			live->data_block_size = snap_copy->data_block_size;
+			out.notes.push_back("superblock: data block size " + std::to_string(was) + " is none; the metadata "
+			                    "snapshot's " + std::to_string(live->data_block_size) + " is used");
+		} else {
+			live->data_block_size = uint32_t(std::clamp<uint64_t>((uint64_t(was) + 64) / 128 * 128, 128, 2097152));
+			out.notes.push_back("superblock: data block size " + std::to_string(was) + " is none; the nearest, " +
+			                    std::to_string(live->data_block_size) +
+			                    ", is used (the kernel refuses the pool if its table says otherwise: give "
+			                    "--data-block-size then)");
+		}
 	}
 
 	// (A truncated device's top level may name roots past its end.)
@@ -280,13 +324,6 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 	std::optional<score> live_score, live_details_score;
 	if (live) {
 		tree d = c.classify(live->device_details_root), t = c.classify(live->data_mapping_root);
-		std::optional<superblock> snap_copy;
-		if (live->metadata_snap < io.nr_blocks()) {
-			std::vector<uint8_t> sb(pdata::BLOCK_SIZE);
-			io.read(live->metadata_snap, 1, sb.data());
-			if (live->metadata_snap && superblock_problems(sb.data(), live->metadata_snap, io.nr_blocks()).empty())
-				snap_copy = decode_superblock(sb.data());
-		}
 		// The one tree of KIND matching OTHER's devices, not the snapshot's.
 		auto matching = [&](const std::vector<std::pair<block_address, tree>> &candidates, const tree &other,
 		                    bool other_is_details, block_address snapshots) -> std::optional<block_address> {
@@ -340,6 +377,11 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 	for (const auto &[db, d] : details_roots)
 		for (const auto &[tb, t] : top_roots) {
 			if (!same_devices(d, t))
+				continue;
+			// (A held metadata snapshot's trees are older than the live
+			// ones, whatever their details say.)
+			if (snap_copy && db == snap_copy->device_details_root && tb == snap_copy->data_mapping_root &&
+			    live_score)
 				continue;
 			auto cand = std::make_tuple(score_of(d), db, tb);
 			// A device's transaction is the pool's when it was made: details
