@@ -1,5 +1,7 @@
 #include "era/metadata.h"
 
+#include <optional>
+
 #include "base/endian.h"
 #include "base/xml_text.h"
 #include "persistent-data/array.h"
@@ -7,6 +9,7 @@
 #include "persistent-data/btree_walker.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace era {
 namespace {
@@ -163,6 +166,28 @@ void dump_era(pdata::block_manager &bm, superblock sb, bool logical, bool live, 
 	if (repair)
 		eras.resize(sb.nr_blocks, 0); // (an unreadable array: every era lost)
 	future_eras(sb, eras, repair, damage);
+	// Each set is written when the next is known: in repair, a live set
+	// with the era of the newest archived one (a current era repaired, or
+	// a set archived at shutdown whose root survived) is merged into it, a
+	// bit set in either counting as set.
+	struct pending_set {
+		uint32_t era, nr_bits;
+		std::vector<bool> bits;
+	};
+	std::optional<pending_set> pending;
+	auto emit = [&](const pending_set &p) {
+		if (logical) {
+			// A block keeps the newer of its array era and the writeset's.
+			for (uint32_t b = 0; b < p.bits.size() && b < eras.size(); b++)
+				if (p.bits[b])
+					eras[b] = std::max(eras[b], p.era);
+			return;
+		}
+		out.begin_writeset(p.era, p.nr_bits);
+		for (uint32_t b = 0; b < p.bits.size(); b++)
+			out.writeset_bit(b, p.bits[b]);
+		out.end_writeset();
+	};
 	for (const auto &s : sets) {
 		auto bits = writeset_bits(bm, s.ws, damage, how, repair);
 		if (repair && bits.size() < s.ws.nr_bits) {
@@ -173,18 +198,23 @@ void dump_era(pdata::block_manager &bm, superblock sb, bool logical, bool live, 
 			                 std::to_string(s.ws.nr_bits - bits.size()) + " unreadable bits count as written");
 			bits.resize(s.ws.nr_bits, true);
 		}
-		if (logical) {
-			// A block keeps the newer of its array era and the writeset's.
-			for (uint32_t b = 0; b < bits.size() && b < eras.size(); b++)
+		if (repair && pending && pending->era == s.era) {
+			damage.push_back("writeset of era " + std::to_string(s.era) +
+			                 ": the live writeset has the era of an archived one; their bits merged");
+			if (bits.size() > pending->bits.size())
+				pending->bits.resize(bits.size(), false);
+			for (size_t b = 0; b < bits.size(); b++)
 				if (bits[b])
-					eras[b] = std::max(eras[b], s.era);
+					pending->bits[b] = true;
+			pending->nr_bits = uint32_t(pending->bits.size());
 			continue;
 		}
-		out.begin_writeset(s.era, s.ws.nr_bits);
-		for (uint32_t b = 0; b < bits.size(); b++)
-			out.writeset_bit(b, bits[b]);
-		out.end_writeset();
+		if (pending)
+			emit(*pending);
+		pending = pending_set{s.era, s.ws.nr_bits, std::move(bits)};
 	}
+	if (pending)
+		emit(*pending);
 	out.begin_era_array();
 	for (uint32_t b = 0; b < eras.size(); b++)
 		out.era(b, eras[b]);
