@@ -4,6 +4,7 @@
 #   make test            unit and functional tests, then "N passed, N failed"
 #   make demo            build, then run the tools on a bundled example
 #   make bench           benchmarks against the reference tools
+#   make bench-big       the same on a 16 GiB pool, warm and cold cache
 #   make kernel-test     the real kernel (in a VM) reads what our tools wrote
 #   make lvm-test        LVM2 (in a VM) drives our tools
 #   make fuzz            libFuzzer targets (clang), FUZZ_TIME seconds each
@@ -76,7 +77,7 @@ MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share
 DRACUTDIR ?= $(PREFIX)/lib/dracut
 
-.PHONY: all test unit-test functional-test demo bench kernel-test lvm-test deb-test fuzz-fields fuzz fuzz-build install install-files deb uninstall clean links
+.PHONY: all test unit-test functional-test demo bench bench-big kernel-test lvm-test deb-test fuzz-fields fuzz fuzz-build install install-files deb uninstall clean links
 .DELETE_ON_ERROR:
 
 all: links
@@ -144,6 +145,9 @@ fuzz: links
 
 bench: links
 	build-aux/bench.sh $(abspath $(BINDIR))
+
+bench-big: links
+	build-aux/bench-big.sh $(abspath $(BINDIR))
 
 # Every field of every on-disk structure mutated, every mutation, on every
 # fuzz image (make test runs a sample); the table goes to fuzz-fields.tsv.

@@ -22,17 +22,41 @@ output_sink::~output_sink() {
 	}
 }
 
+namespace {
+
+// "00" to "99": numbers are written two digits per division (a dump is
+// mostly numbers, and a division is the costly part).
+struct digit_pairs {
+	char text[200];
+	constexpr digit_pairs() : text() {
+		for (int i = 0; i < 100; i++) {
+			text[2 * i] = char('0' + i / 10);
+			text[2 * i + 1] = char('0' + i % 10);
+		}
+	}
+};
+constexpr digit_pairs PAIRS;
+
+} // namespace
+
 output_sink &output_sink::put_u64(uint64_t v) {
 	char tmp[20];
-	int n = 0;
-	do {
-		tmp[n++] = char('0' + v % 10);
-		v /= 10;
-	} while (v);
-	if (size_t(n) > buf_.size() - used_)
+	char *end = tmp + sizeof(tmp), *p = end;
+	while (v >= 100) {
+		p -= 2;
+		std::memcpy(p, PAIRS.text + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		p -= 2;
+		std::memcpy(p, PAIRS.text + 2 * v, 2);
+	} else
+		*--p = char('0' + v);
+	size_t n = size_t(end - p);
+	if (n > buf_.size() - used_)
 		flush_buffer();
-	while (n)
-		buf_[used_++] = tmp[--n];
+	std::memcpy(buf_.data() + used_, p, n);
+	used_ += n;
 	return *this;
 }
 

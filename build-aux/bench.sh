@@ -65,6 +65,14 @@ row() {
 	set -- $ours $ref
 	ratio=$(awk -v a="$1" -v b="$3" 'BEGIN { if (a > 0) printf "%.1f", b / a; else print "-" }')
 	printf '%-14s %5s %10s %10s %7s %10s %10s\n' "$name" "$size" "$1" "$3" "$ratio" "$2" "$4"
+	last_ours=$1
+}
+
+# parse_floor <xml>: expat parsing the XML with no work per element, the
+# least a restore can cost, set beside the restore just measured.
+parse_floor() {
+	set -- $(measure "$bin/pdata_tools" xml_parse_floor "$1")
+	awk -v f="$1" -v r="$last_ours" 'BEGIN { printf "   floor (expat parse, no work per element): %s s: restore %.2fx the floor (goal: 2x)\n", f, (f > 0 ? r / f : 0) }'
 }
 
 # cache_image <blocks>: cache metadata (format 1, which the reference reads
@@ -96,6 +104,10 @@ for size in $cache_sizes; do
 	img=$(cache_image "$n")
 	row cache_check "$size" "$bin/cache_check" -q "$img"
 	row cache_dump "$size" "$bin/cache_dump" -o /dev/null "$img"
+	out=$cache/cache-restore-$size.img
+	[ -e "$out" ] || truncate -s 1G "$out"
+	row cache_restore "$size" "$bin/cache_restore" -q -i "$img.xml" -o "$out"
+	parse_floor "$img.xml"
 done
 
 # era_image <blocks>: era metadata with 8 archived writesets.
@@ -127,6 +139,10 @@ for size in ${ERA_SIZES-"1M"}; do
 	img=$(era_image "$n")
 	row era_check "$size" "$bin/era_check" -q "$img"
 	row era_invalidate "$size" "$bin/era_invalidate" --written-since 5 -o /dev/null "$img"
+	out=$cache/era-restore-$size.img
+	[ -e "$out" ] || truncate -s 1G "$out"
+	row era_restore "$size" "$bin/era_restore" -q -i "$img.xml" -o "$out"
+	parse_floor "$img.xml"
 done
 
 # snap_image <exceptions>: a dm-snapshot store (4 KiB chunks); there is no
@@ -172,7 +188,10 @@ for size in $sizes; do
 	[ -e "$out" ] || truncate -s 4G "$out"
 	want check && row thin_check "$size" "$bin/thin_check" -q "$img"
 	want dump && row thin_dump "$size" "$bin/thin_dump" -o /dev/null "$img"
-	want restore && row thin_restore "$size" "$bin/thin_restore" -q -i "$img.xml" -o "$out"
+	if want restore; then
+		row thin_restore "$size" "$bin/thin_restore" -q -i "$img.xml" -o "$out"
+		parse_floor "$img.xml"
+	fi
 	want ls && row thin_ls "$size" "$bin/thin_ls" -o DEV,MAPPED_BLOCKS,EXCLUSIVE_BLOCKS,SHARED_BLOCKS "$img"
 	want delta && row thin_delta "$size" "$bin/thin_delta" --thin1 0 --thin2 1 "$img"
 	floor=$(measure "$bin/pdata_tools" thin_read_floor "$img")

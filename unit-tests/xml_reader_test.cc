@@ -1,0 +1,174 @@
+// base::read_xml in one thread and in two: the handler must see the same
+// events, and every error must read the same, position included.
+#include "base/xml_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+class temp_file {
+public:
+	explicit temp_file(const std::string &text) {
+		char name[] = "/tmp/dmpd-xml-XXXXXX";
+		int fd = mkstemp(name);
+		if (fd < 0)
+			throw std::runtime_error("mkstemp");
+		::close(fd);
+		path = name;
+		std::ofstream(path, std::ios::binary) << text;
+	}
+	~temp_file() { std::remove(path.c_str()); }
+	std::string path;
+};
+
+// Records every event as text; throws where told to, as a restore's
+// handler rejects what it cannot build.
+class recorder : public base::xml_handler {
+public:
+	void start(const std::string &el, const base::xml_attributes &a) override {
+		log += "<" + el;
+		for (const char *n : {"n", "v", "bad"})
+			if (a.find(n))
+				log += std::string(" ") + n + "=" + a.text(n);
+		log += ">";
+		if (el == "reject")
+			throw base::xml_input_error("rejected");
+		if (el == "num")
+			log += std::to_string(a.number("v", 1000));
+		if (el == "bool")
+			log += a.boolean("v") ? "T" : "F";
+		if (++starts == fail_at)
+			throw std::runtime_error("the handler gave up");
+	}
+	void end(const std::string &el) override { log += "</" + el + ">"; }
+	void finish() override {
+		log += "|finish";
+		if (open_at_end)
+			throw base::xml_input_error("left open");
+	}
+	std::string log;
+	size_t starts = 0, fail_at = 0;
+	bool open_at_end = false;
+};
+
+struct outcome {
+	std::string log, error;
+};
+
+outcome read(const std::string &path, base::xml_threads threads, size_t fail_at = 0, bool open_at_end = false) {
+	recorder r;
+	r.fail_at = fail_at;
+	r.open_at_end = open_at_end;
+	outcome o;
+	try {
+		base::read_xml(path, r, "", threads);
+	} catch (const std::exception &e) {
+		o.error = e.what();
+	}
+	o.log = r.log;
+	return o;
+}
+
+// Both ways, with the same result; the one-thread outcome.
+outcome both(const std::string &text, size_t fail_at = 0, bool open_at_end = false) {
+	temp_file f(text);
+	auto one = read(f.path, base::xml_threads::one, fail_at, open_at_end);
+	auto two = read(f.path, base::xml_threads::two, fail_at, open_at_end);
+	EXPECT_EQ(one.error, two.error) << text;
+	if (one.error.empty()) {
+		EXPECT_EQ(one.log, two.log) << text;
+	} else {
+		// (Starting with the file's name, which the tests leave out.)
+		EXPECT_EQ(one.error.rfind(f.path + ":", 0), 0u) << one.error;
+		one.error = one.error.substr(f.path.size());
+	}
+	return one;
+}
+
+TEST(XmlReader, BothWaysGiveTheSameEvents) {
+	auto o = both("<a n=\"1\"><b v=\"x&amp;y\"/><num v=\"0042\"/><bool v=\"true\"/></a>");
+	EXPECT_EQ(o.error, "");
+	EXPECT_EQ(o.log, "<a n=1><b v=x&y></b><num v=0042>42</num><bool v=true>T</bool></a>|finish");
+}
+
+TEST(XmlReader, ManyEventsCrossBatchesInOrder) {
+	std::string text = "<a>";
+	std::string want = "<a>";
+	for (int i = 0; i < 100000; i++) {
+		text += "<b n=\"" + std::to_string(i) + "\"/>\n";
+		want += "<b n=" + std::to_string(i) + "></b>";
+	}
+	text += "</a>";
+	want += "</a>|finish";
+	auto o = both(text);
+	EXPECT_EQ(o.error, "");
+	EXPECT_EQ(o.log, want);
+}
+
+TEST(XmlReader, AHandlerErrorNamesTheElementsPosition) {
+	// Line 3, column 3 (from 1): the '<' of <reject>, after a two-byte
+	// UTF-8 character that counts once.
+	auto o = both("<a>\n<b v=\"\xc3\xa9\"/>\n\xc3\xa9 <reject/>\n</a>");
+	EXPECT_EQ(o.error, ":3:3: rejected");
+	auto crlf = both("<a>\r\n<b/>\r\n  <reject/></a>");
+	EXPECT_EQ(crlf.error, ":3:3: rejected");
+}
+
+TEST(XmlReader, BadNumbersAndBooleansAreNamed) {
+	EXPECT_EQ(both("<a>\n <num v=\"12x\"/></a>").error,
+	          ":2:2: attribute 'v' of <num> is not a natural number: '12x'");
+	EXPECT_EQ(both("<num v=\"\"/>").error, ":1:1: attribute 'v' of <num> is not a natural number: ''");
+	EXPECT_EQ(both("<num v=\"1001\"/>").error, ":1:1: attribute 'v' of <num> is too large: 1001");
+	EXPECT_EQ(both("<num v=\"99999999999999999999\"/>").error,
+	          ":1:1: attribute 'v' of <num> is too large: 99999999999999999999");
+	EXPECT_EQ(both("<num v=\"-1\"/>").error, ":1:1: attribute 'v' of <num> is not a natural number: '-1'");
+	EXPECT_EQ(both("<num/>").error, ":1:1: missing attribute 'v' in <num>");
+	EXPECT_EQ(both("<bool v=\"yes\"/>").error, ":1:1: attribute 'v' of <bool> is not true or false: 'yes'");
+}
+
+TEST(XmlReader, TheFirstErrorInTheDocumentWins) {
+	// The handler fails before the document turns malformed: the handler's
+	// error, though in two threads the parser gets further first.
+	std::string text = "<a>";
+	for (int i = 0; i < 50000; i++)
+		text += "<b/>";
+	text += "<reject/>";
+	for (int i = 0; i < 50000; i++)
+		text += "<b/>";
+	text += "<unclosed></a>";
+	auto o = both(text);
+	EXPECT_EQ(o.error, ":1:200004: rejected");
+	// Malformed before anything the handler rejects: expat's error.
+	auto m = both("<a>\n<b></c><reject/></a>");
+	EXPECT_EQ(m.error, ":2:6: mismatched tag");
+}
+
+TEST(XmlReader, AnyHandlerExceptionStopsTheRead) {
+	auto o = both("<a><b/><b/><b/><b/></a>", 3);
+	EXPECT_EQ(o.error, ":1:8: the handler gave up");
+	EXPECT_EQ(o.log.find("|finish"), std::string::npos);
+}
+
+TEST(XmlReader, FinishSpeaksAtTheEnd) {
+	EXPECT_EQ(both("<a>\n</a>\n", 0, true).error, ":3:1: left open");
+	EXPECT_EQ(both("<a>\n<b>").error, ":2:4: no element found");
+}
+
+TEST(XmlReader, AMissingFileIsNamed) {
+	recorder r;
+	try {
+		base::read_xml("/nonexistent/x.xml", r);
+		FAIL() << "no error";
+	} catch (const std::exception &e) {
+		EXPECT_NE(std::string(e.what()).find("/nonexistent/x.xml"), std::string::npos) << e.what();
+	}
+}
+
+} // namespace
