@@ -176,6 +176,9 @@ for lv in thin1 snap1 thin2; do
 	h=$(sha /dev/mapper/vg-$lv); eval "want=\$H_$lv"
 	if [ "$h" = "$want" ]; then NOTES="$NOTES; $lv unchanged"; else NOTES="$NOTES; $lv differs"; fi
 done
+# (Later steps compare with what this repair left: a repair that lost data
+# here must not fail them.)
+for lv in thin1 snap1 thin2; do remember $lv; done
 for m in $(lvs -a --noheadings -o lv_name vg | grep -o 'pool_meta[0-9]*'); do run_rc lvremove -y vg/$m; done
 done_step INFO
 
