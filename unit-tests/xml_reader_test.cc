@@ -2,6 +2,8 @@
 // events, and every error must read the same, position included.
 #include "base/xml_reader.h"
 
+#include <boost/iostreams/filter/gzip.hpp>
+#include <boost/iostreams/filtering_stream.hpp>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -15,14 +17,23 @@ namespace {
 
 class temp_file {
 public:
-	explicit temp_file(const std::string &text) {
-		char name[] = "/tmp/dmpd-xml-XXXXXX";
-		int fd = mkstemp(name);
+	// GZ: written gzip-compressed, under a name ending in ".gz".
+	explicit temp_file(const std::string &text, bool gz = false) {
+		std::string name = gz ? "/tmp/dmpd-xml-XXXXXX.gz" : "/tmp/dmpd-xml-XXXXXX";
+		int fd = mkstemps(name.data(), gz ? 3 : 0);
 		if (fd < 0)
-			throw std::runtime_error("mkstemp");
+			throw std::runtime_error("mkstemps");
 		::close(fd);
 		path = name;
-		std::ofstream(path, std::ios::binary) << text;
+		if (!gz) {
+			std::ofstream(path, std::ios::binary) << text;
+			return;
+		}
+		std::ofstream file(path, std::ios::binary);
+		boost::iostreams::filtering_ostream out;
+		out.push(boost::iostreams::gzip_compressor());
+		out.push(file);
+		out << text;
 	}
 	~temp_file() { std::remove(path.c_str()); }
 	std::string path;
@@ -77,8 +88,8 @@ outcome read(const std::string &path, base::xml_threads threads, size_t fail_at 
 }
 
 // Both ways, with the same result; the one-thread outcome.
-outcome both(const std::string &text, size_t fail_at = 0, bool open_at_end = false) {
-	temp_file f(text);
+outcome both(const std::string &text, size_t fail_at = 0, bool open_at_end = false, bool gz = false) {
+	temp_file f(text, gz);
 	auto one = read(f.path, base::xml_threads::one, fail_at, open_at_end);
 	auto two = read(f.path, base::xml_threads::two, fail_at, open_at_end);
 	EXPECT_EQ(one.error, two.error) << text;
@@ -119,6 +130,16 @@ TEST(XmlReader, AHandlerErrorNamesTheElementsPosition) {
 	EXPECT_EQ(o.error, ":3:3: rejected");
 	auto crlf = both("<a>\r\n<b/>\r\n  <reject/></a>");
 	EXPECT_EQ(crlf.error, ":3:3: rejected");
+}
+
+TEST(XmlReader, ACompressedInputReadsAndPlacesErrorsTheSame) {
+	// (In two threads the position is found by reading the input again:
+	// through the decompressor here.)
+	auto o = both("<a>\n<b v=\"1\"/>\n  <reject/>\n</a>", 0, false, true);
+	EXPECT_EQ(o.error, ":3:3: rejected");
+	auto ok = both("<a><b n=\"7\"/></a>", 0, false, true);
+	EXPECT_EQ(ok.error, "");
+	EXPECT_EQ(ok.log, "<a><b n=7></b></a>|finish");
 }
 
 TEST(XmlReader, BadNumbersAndBooleansAreNamed) {
