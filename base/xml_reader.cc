@@ -74,13 +74,15 @@ std::optional<uint64_t> xml_attributes::optional_number(const char *name, uint64
 }
 
 bool xml_attributes::boolean(const char *name) const {
-	std::string v = text(name);
-	if (v == "true")
+	const char *v = find(name);
+	if (!v)
+		throw xml_input_error("missing attribute '" + std::string(name) + "' in <" + element_ + ">");
+	if (!std::strcmp(v, "true"))
 		return true;
-	if (v == "false")
+	if (!std::strcmp(v, "false"))
 		return false;
 	throw xml_input_error("attribute '" + std::string(name) + "' of <" + element_ + "> is not true or false: '" +
-	                      v + "'");
+	                      std::string(v) + "'");
 }
 
 namespace {
@@ -181,59 +183,73 @@ std::pair<uint64_t, uint64_t> position_of(const std::string &path, uint64_t inde
 	return {line, column + 1};
 }
 
-void drive_parser(XML_Parser p, xml_source &src, progress_bar &bar, uint64_t size,
-                  const std::atomic<bool> *stop, std::optional<std::string> &xml_error,
-                  const std::string &path) {
-	uint64_t consumed = 0;
-	for (;;) {
-		if (stop && stop->load(std::memory_order_relaxed))
+// ---- where events go --------------------------------------------------------
+
+// The reading side (scanner or expat) hands every element to a sink.  AT is
+// the byte index of the element's tag in the (decompressed) input.
+class event_sink {
+public:
+	virtual ~event_sink() = default;
+	virtual void start(const char *name, const char *const *atts, uint64_t at) = 0;
+	virtual void end(const char *name, uint64_t at) = 0;
+	// The handler has failed: read no further.
+	virtual bool stopped() const = 0;
+};
+
+// The handler, called on this thread.  The first failure is kept with the
+// index of the element at fault.
+class direct_sink : public event_sink {
+public:
+	explicit direct_sink(xml_handler &h) : h_(h) {}
+	// (Nothing after a failure: expat may still report an empty element's
+	// end after its start failed.)
+	void start(const char *name, const char *const *atts, uint64_t at) override {
+		if (failed)
 			return;
-		void *buf = XML_GetBuffer(p, int(READ_SIZE));
-		if (!buf)
-			throw std::bad_alloc();
-		size_t n = src.read(static_cast<char *>(buf), READ_SIZE);
-		bool last = n == 0;
-		if (XML_ParseBuffer(p, int(n), last) == XML_STATUS_ERROR) {
-			if (XML_GetErrorCode(p) != XML_ERROR_ABORTED)
-				xml_error = where(path, XML_GetCurrentLineNumber(p), XML_GetCurrentColumnNumber(p) + 1) +
-				            XML_ErrorString(XML_GetErrorCode(p));
-			return;
+		try {
+			name_.assign(name);
+			h_.start(name_, xml_attributes(name, atts));
+		} catch (const std::exception &e) {
+			fail(e.what(), at);
+		} catch (...) {
+			foreign = std::current_exception();
+			failed = true;
 		}
-		consumed += n;
-		bar.update(consumed, size);
-		if (last)
+	}
+	void end(const char *name, uint64_t at) override {
+		if (failed)
 			return;
+		try {
+			name_.assign(name);
+			h_.end(name_);
+		} catch (const std::exception &e) {
+			fail(e.what(), at);
+		} catch (...) {
+			foreign = std::current_exception();
+			failed = true;
+		}
 	}
-}
+	bool stopped() const override { return failed; }
 
-// ---- one thread ------------------------------------------------------------
-
-struct direct_context {
-	xml_handler *h;
-	XML_Parser parser;
+	bool failed = false;
 	std::optional<std::string> error;
+	uint64_t error_at = 0;
 	std::exception_ptr foreign; // not a std::exception: rethrown as it is
-	std::string name;
-	XML_Size line = 0, column = 0;
 
-	// (The position is taken now: it is the element's.)
-	void fail(const char *what) {
+private:
+	void fail(const char *what, uint64_t at) {
 		error = what;
-		line = XML_GetCurrentLineNumber(parser);
-		column = XML_GetCurrentColumnNumber(parser) + 1;
-		XML_StopParser(parser, XML_FALSE);
+		error_at = at;
+		failed = true;
 	}
-	void fail_foreign() {
-		foreign = std::current_exception();
-		XML_StopParser(parser, XML_FALSE);
-	}
+	xml_handler &h_;
+	std::string name_;
 };
 
 // ---- two threads -----------------------------------------------------------
 
-// Events as expat hands them over, copied so that the handler can run in the
-// other thread: names and values NUL-terminated in TEXT, each event's
-// strings found by offset.
+// Events copied so that the handler can run in the other thread: names and
+// values NUL-terminated in TEXT, each event's strings found by offset.
 struct event_batch {
 	struct event {
 		uint64_t at;           // byte index of the element's tag
@@ -261,7 +277,7 @@ struct event_batch {
 	}
 };
 
-// A few batches go round between the parser and the handler.
+// A few batches go round between the reader and the handler.
 class batch_queue {
 public:
 	batch_queue() {
@@ -295,32 +311,6 @@ private:
 	std::mutex m_;
 	std::condition_variable cv_;
 	std::deque<std::unique_ptr<event_batch>> free_, full_;
-};
-
-struct piped_context {
-	XML_Parser parser;
-	batch_queue queue;
-	std::unique_ptr<event_batch> filling;
-
-	void add(const char *name, const char **atts, bool start) {
-		event_batch &b = *filling;
-		event_batch::event e{uint64_t(XML_GetCurrentByteIndex(parser)), uint32_t(b.strings.size()), 0, start};
-		b.add_string(name);
-		if (start)
-			for (; atts[2 * e.nr_atts]; e.nr_atts++) {
-				b.add_string(atts[2 * e.nr_atts]);
-				b.add_string(atts[2 * e.nr_atts + 1]);
-			}
-		b.events.push_back(e);
-		if (b.full())
-			flush(false);
-	}
-	void flush(bool last) {
-		filling->last = last;
-		queue.give_full(std::move(filling));
-		if (!last)
-			filling = queue.take_free();
-	}
 };
 
 // The handler's side: replays batches until the last; the first failure
@@ -369,36 +359,320 @@ struct handler_thread {
 	}
 };
 
-void on_direct_start(void *data, const XML_Char *name, const XML_Char **atts) {
-	auto c = static_cast<direct_context *>(data);
-	try {
-		c->name.assign(name);
-		c->h->start(c->name, xml_attributes(name, atts));
-	} catch (const std::exception &e) {
-		c->fail(e.what());
-	} catch (...) {
-		c->fail_foreign();
+// Copies each event into a batch for the handler thread.
+class piped_sink : public event_sink {
+public:
+	piped_sink(batch_queue &q, const handler_thread &consumer)
+	    : queue_(q), consumer_(consumer), filling_(q.take_free()) {}
+	void start(const char *name, const char *const *atts, uint64_t at) override { add(name, atts, at, true); }
+	void end(const char *name, uint64_t at) override { add(name, nullptr, at, false); }
+	bool stopped() const override { return consumer_.failed.load(std::memory_order_relaxed); }
+	void flush(bool last) {
+		filling_->last = last;
+		queue_.give_full(std::move(filling_));
+		if (!last)
+			filling_ = queue_.take_free();
+	}
+
+private:
+	void add(const char *name, const char *const *atts, uint64_t at, bool start) {
+		event_batch &b = *filling_;
+		event_batch::event e{at, uint32_t(b.strings.size()), 0, start};
+		b.add_string(name);
+		if (start)
+			for (; atts[2 * e.nr_atts]; e.nr_atts++) {
+				b.add_string(atts[2 * e.nr_atts]);
+				b.add_string(atts[2 * e.nr_atts + 1]);
+			}
+		b.events.push_back(e);
+		if (b.full())
+			flush(false);
+	}
+	batch_queue &queue_;
+	const handler_thread &consumer_;
+	std::unique_ptr<event_batch> filling_;
+};
+
+// ---- the plain scanner ------------------------------------------------------
+
+// What our own dumps (and the reference's) write is a small, regular part
+// of XML: elements with a few attributes in quotes, values of printable
+// ASCII without entity references, whitespace between tags, nothing else.
+// This reads exactly that part, an order of magnitude faster than expat
+// (which validates and normalises far more than such input needs), and
+// stops at the first byte it does not take - a comment, an entity, a
+// declaration, text, non-ASCII, anything malformed - handing the rest to
+// expat, which judges it (and reports any error) as if it had read the
+// whole document.
+class plain_scanner {
+public:
+	plain_scanner(xml_source &src, event_sink &sink, progress_bar &bar, uint64_t size)
+	    : src_(src), sink_(sink), bar_(bar), size_(size), buf_(2 * READ_SIZE) {}
+
+	// True: the whole document was read (or the handler failed).  False:
+	// the scanner stopped at handover() and expat must go on from there.
+	bool run();
+
+	uint64_t handover() const { return base_ + pos_; }
+	uint64_t end_of_input() const { return base_ + end_; }
+	bool started() const { return started_; }
+	const std::vector<std::string> &open_elements() const { return open_; }
+	const std::string &root() const { return root_; }
+	// The bytes read but not taken (from handover() on).
+	const char *pending() const { return buf_.data() + pos_; }
+	size_t pending_size() const { return end_ - pos_; }
+
+private:
+	enum class tag { done, more, foreign };
+
+	// Reads more input behind what is left; false at the end of the input.
+	bool fill() {
+		if (eof_)
+			return false;
+		if (pos_ > 0) {
+			std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+			base_ += pos_;
+			end_ -= pos_;
+			pos_ = 0;
+		}
+		if (buf_.size() - end_ < READ_SIZE)
+			buf_.resize(end_ + READ_SIZE);
+		size_t n = src_.read(buf_.data() + end_, READ_SIZE);
+		end_ += n;
+		eof_ = n == 0;
+		bar_.update(base_ + end_, size_);
+		return n > 0;
+	}
+
+	static bool space(char c) { return c == ' ' || c == '\n' || c == '\t'; }
+	static bool name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+	static bool name_char(char c) {
+		return name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
+	}
+	static bool value_char(char c) { return c >= 0x20 && c <= 0x7e && c != '<' && c != '&'; }
+	// (Names are short: a loop beats a call to memcmp.)
+	static bool same(const char *a, size_t na, const char *b, size_t nb) {
+		if (na != nb)
+			return false;
+		for (size_t k = 0; k < na; k++)
+			if (a[k] != b[k])
+				return false;
+		return true;
+	}
+
+	tag scan_tag();
+
+	xml_source &src_;
+	event_sink &sink_;
+	progress_bar &bar_;
+	uint64_t size_;
+	std::vector<char> buf_;
+	size_t pos_ = 0, end_ = 0; // buf_[pos_, end_): read, not yet taken
+	uint64_t base_ = 0;        // input index of buf_[0]
+	bool eof_ = false;
+	bool started_ = false, closed_ = false;
+	std::vector<std::string> open_;
+	std::string root_;
+	// Where the name and each attribute's name and value start and end in
+	// buf_, while a start tag is read.
+	static constexpr size_t MAX_ATTRIBUTES = 32;
+	struct span {
+		size_t begin, end;
+	};
+	span spans_[1 + 2 * MAX_ATTRIBUTES];
+	size_t nr_spans_ = 0;
+	const char *atts_[2 * MAX_ATTRIBUTES + 1];
+};
+
+// Reads the tag at pos_ (a '<'): delivers it and moves past it, or says
+// that more input is needed, or that it is not one the scanner takes.
+plain_scanner::tag plain_scanner::scan_tag() {
+	char *b = buf_.data();
+	size_t i = pos_ + 1;
+	if (i >= end_)
+		return tag::more;
+	const uint64_t at = base_ + pos_;
+	if (b[i] == '/') {
+		size_t name = ++i;
+		if (i >= end_)
+			return tag::more;
+		if (!name_start(b[i]))
+			return tag::foreign;
+		while (i < end_ && name_char(b[i]))
+			i++;
+		size_t name_end = i;
+		while (i < end_ && space(b[i]))
+			i++;
+		if (i >= end_)
+			return tag::more;
+		if (b[i] != '>' || open_.empty() || !same(open_.back().data(), open_.back().size(), b + name, name_end - name))
+			return tag::foreign;
+		b[name_end] = 0;
+		pos_ = i + 1;
+		open_.pop_back();
+		closed_ = open_.empty();
+		sink_.end(b + name, at);
+		return tag::done;
+	}
+	if (closed_ || !name_start(b[i]))
+		return tag::foreign; // (a declaration, a comment, junk after the document)
+	size_t name = i;
+	while (i < end_ && name_char(b[i]))
+		i++;
+	spans_[0] = {name, i};
+	nr_spans_ = 1;
+	bool empty = false;
+	for (;;) {
+		if (i >= end_)
+			return tag::more;
+		if (b[i] == '>') {
+			i++;
+			break;
+		}
+		if (b[i] == '/') {
+			if (++i >= end_)
+				return tag::more;
+			if (b[i] != '>')
+				return tag::foreign;
+			i++;
+			empty = true;
+			break;
+		}
+		if (!space(b[i]))
+			return tag::foreign;
+		while (i < end_ && space(b[i]))
+			i++;
+		if (i >= end_)
+			return tag::more;
+		if (b[i] == '>' || b[i] == '/')
+			continue;
+		// An attribute: name, '=' (with optional space), quoted value.
+		if (!name_start(b[i]) || nr_spans_ == 1 + 2 * MAX_ATTRIBUTES)
+			return tag::foreign;
+		size_t att = i;
+		while (i < end_ && name_char(b[i]))
+			i++;
+		size_t att_end = i;
+		while (i < end_ && space(b[i]))
+			i++;
+		if (i >= end_)
+			return tag::more;
+		if (b[i] != '=')
+			return tag::foreign;
+		for (i++; i < end_ && space(b[i]); i++) {
+		}
+		if (i >= end_)
+			return tag::more;
+		char quote = b[i];
+		if (quote != '"' && quote != '\'')
+			return tag::foreign;
+		size_t value = ++i;
+		while (i < end_ && b[i] != quote) {
+			if (!value_char(b[i]))
+				return tag::foreign;
+			i++;
+		}
+		if (i >= end_)
+			return tag::more;
+		size_t value_end = i++;
+		if (i >= end_)
+			return tag::more;
+		if (!space(b[i]) && b[i] != '/' && b[i] != '>')
+			return tag::foreign;
+		// (A repeated attribute is an error: expat says so.)
+		for (size_t k = 1; k < nr_spans_; k += 2)
+			if (same(b + spans_[k].begin, spans_[k].end - spans_[k].begin, b + att, att_end - att))
+				return tag::foreign;
+		spans_[nr_spans_++] = {att, att_end};
+		spans_[nr_spans_++] = {value, value_end};
+	}
+	// Whole and plain: terminate the strings in place and deliver.
+	for (size_t k = 0; k < nr_spans_; k++)
+		b[spans_[k].end] = 0;
+	for (size_t k = 1; k < nr_spans_; k++)
+		atts_[k - 1] = b + spans_[k].begin;
+	atts_[nr_spans_ - 1] = nullptr;
+	pos_ = i;
+	const char *element = b + name;
+	if (!started_) {
+		started_ = true;
+		root_ = element;
+	}
+	sink_.start(element, atts_, at);
+	if (empty) {
+		sink_.end(element, at);
+		closed_ = open_.empty();
+	} else
+		open_.emplace_back(element);
+	return tag::done;
+}
+
+bool plain_scanner::run() {
+	// (One tag longer than this is left to expat.)
+	constexpr size_t MAX_TAG = 1 << 16;
+	for (;;) {
+		if (sink_.stopped())
+			return true;
+		while (pos_ < end_ && space(buf_[pos_]))
+			pos_++;
+		if (pos_ == end_) {
+			if (!fill())
+				return started_ && closed_;
+			continue;
+		}
+		if (buf_[pos_] != '<')
+			return false;
+		switch (scan_tag()) {
+		case tag::done: break;
+		case tag::foreign: return false;
+		case tag::more:
+			if (end_ - pos_ > MAX_TAG || !fill())
+				return false;
+			break;
+		}
 	}
 }
 
-void on_direct_end(void *data, const XML_Char *name) {
-	auto c = static_cast<direct_context *>(data);
-	try {
-		c->name.assign(name);
-		c->h->end(c->name);
-	} catch (const std::exception &e) {
-		c->fail(e.what());
-	} catch (...) {
-		c->fail_foreign();
+// ---- expat -----------------------------------------------------------------
+
+// Expat, from the start of the input or from where the scanner stopped.  In
+// the second case it is first given the start tags of the elements still
+// open (or, past the root, the root as an empty element), whose events are
+// not passed on, and every index it reports is moved back to the input's.
+struct expat_context {
+	XML_Parser parser;
+	event_sink &sink;
+	unsigned skip_starts = 0, skip_ends = 0;
+	uint64_t prefix_size = 0, resumed_at = 0;
+
+	uint64_t index() const {
+		uint64_t i = uint64_t(XML_GetCurrentByteIndex(parser));
+		return resumed_at + (i > prefix_size ? i - prefix_size : 0);
 	}
+	void check_stopped() {
+		if (sink.stopped())
+			XML_StopParser(parser, XML_FALSE);
+	}
+};
+
+void on_expat_start(void *data, const XML_Char *name, const XML_Char **atts) {
+	auto c = static_cast<expat_context *>(data);
+	if (c->skip_starts) {
+		c->skip_starts--;
+		return;
+	}
+	c->sink.start(name, atts, c->index());
+	c->check_stopped();
 }
 
-void on_piped_start(void *data, const XML_Char *name, const XML_Char **atts) {
-	static_cast<piped_context *>(data)->add(name, atts, true);
-}
-
-void on_piped_end(void *data, const XML_Char *name) {
-	static_cast<piped_context *>(data)->add(name, nullptr, false);
+void on_expat_end(void *data, const XML_Char *name) {
+	auto c = static_cast<expat_context *>(data);
+	if (c->skip_ends) {
+		c->skip_ends--;
+		return;
+	}
+	c->sink.end(name, c->index());
+	c->check_stopped();
 }
 
 using parser_ptr = std::unique_ptr<XML_ParserStruct, void (*)(XML_Parser)>;
@@ -410,46 +684,138 @@ parser_ptr new_parser() {
 	return p;
 }
 
-void finish(const std::string &path, XML_Parser p, xml_handler &h) {
+struct parse_outcome {
+	std::optional<std::string> xml_error; // "FILE:LINE:COL: what"
+	// Where the input ended (for what finish() finds): expat's line and
+	// column, or the index of the end, found again only if needed.
+	uint64_t line = 1, column = 1;
+	std::optional<uint64_t> end_index;
+};
+
+// Expat's error, at its place in the input.
+std::string expat_error(const expat_context &c, const std::string &path) {
+	std::string what = XML_ErrorString(XML_GetErrorCode(c.parser));
+	if (c.prefix_size == 0)
+		return where(path, XML_GetCurrentLineNumber(c.parser), XML_GetCurrentColumnNumber(c.parser) + 1) + what;
+	auto [line, column] = position_of(path, c.index());
+	return where(path, line, column) + what;
+}
+
+// Parses N bytes at DATA (LAST: the input ends there); false when expat
+// failed or was stopped.
+bool feed(expat_context &c, const char *data, size_t n, bool last, parse_outcome &out, const std::string &path) {
+	if (XML_Parse(c.parser, data, int(n), last) != XML_STATUS_ERROR)
+		return true;
+	if (XML_GetErrorCode(c.parser) != XML_ERROR_ABORTED)
+		out.xml_error = expat_error(c, path);
+	return false;
+}
+
+// Reads the input into SINK: the plain scanner as long as the input keeps
+// to what it takes, expat from there (or, when the scanner stopped before
+// the root element, expat over the whole input from its start).
+parse_outcome parse(const std::string &path, xml_source &src, event_sink &sink, progress_bar &bar, uint64_t size,
+                    xml_scanner scanner) {
+	parse_outcome out;
+	std::unique_ptr<plain_scanner> plain;
+	if (scanner == xml_scanner::fast) {
+		plain = std::make_unique<plain_scanner>(src, sink, bar, size);
+		if (plain->run()) {
+			out.end_index = plain->end_of_input();
+			return out;
+		}
+	}
+	parser_ptr parser = new_parser();
+	expat_context c{parser.get(), sink};
+	XML_SetUserData(parser.get(), &c);
+	XML_SetElementHandler(parser.get(), on_expat_start, on_expat_end);
+	std::unique_ptr<xml_source> again;
+	xml_source *from = &src;
+	if (plain && !plain->started()) {
+		// Nothing delivered: expat reads everything, from the beginning.
+		again = std::make_unique<xml_source>(path);
+		from = again.get();
+	} else if (plain) {
+		std::string prefix;
+		if (!plain->open_elements().empty()) {
+			for (const auto &e : plain->open_elements())
+				prefix += "<" + e + ">";
+			c.skip_starts = unsigned(plain->open_elements().size());
+		} else {
+			prefix = "<" + plain->root() + "/>";
+			c.skip_starts = c.skip_ends = 1;
+		}
+		c.prefix_size = prefix.size();
+		c.resumed_at = plain->handover();
+		if (!feed(c, prefix.data(), prefix.size(), false, out, path) ||
+		    !feed(c, plain->pending(), plain->pending_size(), false, out, path))
+			return out;
+	}
+	uint64_t consumed = plain ? plain->end_of_input() : 0;
+	for (;;) {
+		if (sink.stopped())
+			return out;
+		void *buf = XML_GetBuffer(parser.get(), int(READ_SIZE));
+		if (!buf)
+			throw std::bad_alloc();
+		size_t n = from->read(static_cast<char *>(buf), READ_SIZE);
+		bool last = n == 0;
+		if (XML_ParseBuffer(parser.get(), int(n), last) == XML_STATUS_ERROR) {
+			if (XML_GetErrorCode(parser.get()) != XML_ERROR_ABORTED)
+				out.xml_error = expat_error(c, path);
+			return out;
+		}
+		consumed += n;
+		bar.update(consumed, size);
+		if (last)
+			break;
+	}
+	if (c.prefix_size == 0) {
+		out.line = XML_GetCurrentLineNumber(parser.get());
+		out.column = XML_GetCurrentColumnNumber(parser.get()) + 1;
+	} else
+		out.end_index = c.index();
+	return out;
+}
+
+void finish(const std::string &path, const parse_outcome &o, xml_handler &h) {
 	try {
 		h.finish();
 	} catch (const std::exception &e) {
-		throw error(where(path, XML_GetCurrentLineNumber(p), XML_GetCurrentColumnNumber(p) + 1) + e.what());
+		auto [line, column] = o.end_index ? position_of(path, *o.end_index) : std::pair{o.line, o.column};
+		throw error(where(path, line, column) + e.what());
 	}
 }
 
-void read_direct(const std::string &path, xml_source &src, xml_handler &h, progress_bar &bar, uint64_t size) {
-	parser_ptr parser = new_parser();
-	direct_context c{&h, parser.get(), {}, {}, {}, 0, 0};
-	XML_SetUserData(parser.get(), &c);
-	XML_SetElementHandler(parser.get(), on_direct_start, on_direct_end);
-	std::optional<std::string> xml_error;
-	drive_parser(parser.get(), src, bar, size, nullptr, xml_error, path);
-	if (c.foreign)
-		std::rethrow_exception(c.foreign);
-	if (c.error)
-		throw error(where(path, c.line, c.column) + *c.error);
-	if (xml_error)
-		throw error(*xml_error);
-	finish(path, parser.get(), h);
+void read_direct(const std::string &path, xml_source &src, xml_handler &h, progress_bar &bar, uint64_t size,
+                 xml_scanner scanner) {
+	direct_sink sink(h);
+	parse_outcome o = parse(path, src, sink, bar, size, scanner);
+	if (sink.foreign)
+		std::rethrow_exception(sink.foreign);
+	if (sink.error) {
+		auto [line, column] = position_of(path, sink.error_at);
+		throw error(where(path, line, column) + *sink.error);
+	}
+	if (o.xml_error)
+		throw error(*o.xml_error);
+	finish(path, o, h);
 }
 
-void read_piped(const std::string &path, xml_source &src, xml_handler &h, progress_bar &bar, uint64_t size) {
-	parser_ptr parser = new_parser();
-	piped_context c{parser.get(), {}, {}};
-	c.filling = c.queue.take_free();
-	XML_SetUserData(parser.get(), &c);
-	XML_SetElementHandler(parser.get(), on_piped_start, on_piped_end);
-	handler_thread consumer(h, c.queue);
+void read_piped(const std::string &path, xml_source &src, xml_handler &h, progress_bar &bar, uint64_t size,
+                xml_scanner scanner) {
+	batch_queue queue;
+	handler_thread consumer(h, queue);
+	piped_sink sink(queue, consumer);
 	std::thread worker([&] { consumer.run(); });
-	std::optional<std::string> xml_error;
+	parse_outcome o;
 	std::exception_ptr reading;
 	try {
-		drive_parser(parser.get(), src, bar, size, &consumer.failed, xml_error, path);
+		o = parse(path, src, sink, bar, size, scanner);
 	} catch (...) {
 		reading = std::current_exception();
 	}
-	c.flush(true);
+	sink.flush(true);
 	worker.join();
 	// The first failure in document order: the handler's (it saw only
 	// events before any the parser or the input failed at), then the
@@ -462,23 +828,24 @@ void read_piped(const std::string &path, xml_source &src, xml_handler &h, progre
 	}
 	if (reading)
 		std::rethrow_exception(reading);
-	if (xml_error)
-		throw error(*xml_error);
-	finish(path, parser.get(), h);
+	if (o.xml_error)
+		throw error(*o.xml_error);
+	finish(path, o, h);
 }
 
 } // namespace
 
-void read_xml(const std::string &path, xml_handler &h, const std::string &progress_label, xml_threads threads) {
+void read_xml(const std::string &path, xml_handler &h, const std::string &progress_label, xml_threads threads,
+              xml_scanner scanner) {
 	file_facts facts = inspect_path(path);
 	xml_source src(path);
 	progress_bar bar(progress_label.empty() ? "Reading" : progress_label,
 	                 !progress_label.empty() && !src.compressed() && facts.size > 0);
 	bool two = threads == xml_threads::two || (threads == xml_threads::automatic && usable_cores() >= 2);
 	if (two)
-		read_piped(path, src, h, bar, facts.size);
+		read_piped(path, src, h, bar, facts.size, scanner);
 	else
-		read_direct(path, src, h, bar, facts.size);
+		read_direct(path, src, h, bar, facts.size, scanner);
 }
 
 } // namespace base

@@ -1,5 +1,6 @@
-// base::read_xml in one thread and in two: the handler must see the same
-// events, and every error must read the same, position included.
+// base::read_xml in one thread and in two, with the plain scanner in front
+// of expat and with expat alone: the handler must see the same events, and
+// every error must read the same, position included.
 #include "base/xml_reader.h"
 
 #include <boost/iostreams/filter/gzip.hpp>
@@ -73,13 +74,14 @@ struct outcome {
 	std::string log, error;
 };
 
-outcome read(const std::string &path, base::xml_threads threads, size_t fail_at = 0, bool open_at_end = false) {
+outcome read(const std::string &path, base::xml_threads threads, base::xml_scanner scanner, size_t fail_at = 0,
+             bool open_at_end = false) {
 	recorder r;
 	r.fail_at = fail_at;
 	r.open_at_end = open_at_end;
 	outcome o;
 	try {
-		base::read_xml(path, r, "", threads);
+		base::read_xml(path, r, "", threads, scanner);
 	} catch (const std::exception &e) {
 		o.error = e.what();
 	}
@@ -87,15 +89,22 @@ outcome read(const std::string &path, base::xml_threads threads, size_t fail_at 
 	return o;
 }
 
-// Both ways, with the same result; the one-thread outcome.
+// All four ways, with the same result as expat alone in one thread; that
+// outcome.
 outcome both(const std::string &text, size_t fail_at = 0, bool open_at_end = false, bool gz = false) {
 	temp_file f(text, gz);
-	auto one = read(f.path, base::xml_threads::one, fail_at, open_at_end);
-	auto two = read(f.path, base::xml_threads::two, fail_at, open_at_end);
-	EXPECT_EQ(one.error, two.error) << text;
-	if (one.error.empty()) {
-		EXPECT_EQ(one.log, two.log) << text;
-	} else {
+	using base::xml_scanner;
+	using base::xml_threads;
+	auto one = read(f.path, xml_threads::one, xml_scanner::expat, fail_at, open_at_end);
+	for (auto threads : {xml_threads::one, xml_threads::two})
+		for (auto scanner : {xml_scanner::expat, xml_scanner::fast}) {
+			auto other = read(f.path, threads, scanner, fail_at, open_at_end);
+			std::string way = std::string(threads == xml_threads::two ? "two threads, " : "one thread, ") +
+			                  (scanner == xml_scanner::fast ? "scanner" : "expat");
+			EXPECT_EQ(one.error, other.error) << way << ": " << text.substr(0, 200);
+			EXPECT_EQ(one.log, other.log) << way << ": " << text.substr(0, 200);
+		}
+	if (!one.error.empty()) {
 		// (Starting with the file's name, which the tests leave out.)
 		EXPECT_EQ(one.error.rfind(f.path + ":", 0), 0u) << one.error;
 		one.error = one.error.substr(f.path.size());
@@ -180,6 +189,42 @@ TEST(XmlReader, AnyHandlerExceptionStopsTheRead) {
 TEST(XmlReader, FinishSpeaksAtTheEnd) {
 	EXPECT_EQ(both("<a>\n</a>\n", 0, true).error, ":3:1: left open");
 	EXPECT_EQ(both("<a>\n<b>").error, ":2:4: no element found");
+}
+
+// What the plain scanner does not take, at the start, in the middle and at
+// the end of a document: expat must take over there and judge it as if it
+// had read everything, events and errors alike.
+TEST(XmlReader, TheScannerHandsWhatItDoesNotTakeToExpat) {
+	const std::vector<std::string> tails = {
+	    "", "<!-- a comment --><b n=\"1\"/>", "<b v=\"x&amp;y\"/>", "<b v=\"&#65;\"/>", "<b v='single'/>",
+	    "<b v=\"tab\there\"/>", "<b v=\"line\nbreak\"/>", "<b\r\nv=\"1\"/>", "text<b/>", "<b v=\"\xc3\xa9\"/>",
+	    "<b v=\"\xff\"/>", "<ns:b/>", "<b n=\"1\" n=\"2\"/>", "<b n=\"1\"v=\"2\"/>", "<b n = \"1\" />",
+	    "<b n=1/>", "<b></c>", "<b>", "</a></a>", "<b/", "<b n=\"1", "<?pi x?>", "<![CDATA[x]]>", "<b v=\"a>b\"/>",
+	    "<b v=\"a<b\"/>", "<b\x01/>", "<reject/>", "< b/>", "<b/ >", "<b\tv=\"1\"\n/>", "<b v=\"\"/>"};
+	for (const auto &t : tails) {
+		both("<a>" + t + "</a>");
+		both("<a><b/>\n  " + t + "\n<b/></a>\n");
+		both("<a/>" + t);
+		both(t + "<a/>");
+		both("<?xml version=\"1.0\"?>\n<a>" + t + "</a>");
+		both("  <a>" + t + "</a>");
+	}
+	both("");
+	both("   \n");
+	both("<a></a>junk");
+	both("<a></a><a></a>");
+	both("\xef\xbb\xbf<a/>");
+}
+
+// Tags across the scanner's 1 MiB reads, and a tag too long for it.
+TEST(XmlReader, TheScannerReadsAcrossItsBuffers) {
+	std::string text = "<a>";
+	for (int i = 0; text.size() < (3 << 20); i++)
+		text += "<b n=\"" + std::to_string(i) + "\" v=\"" + std::string(size_t(i % 97), 'x') + "\"/>\n";
+	text += "<b v=\"" + std::string(100000, 'y') + "\"/>";
+	text += "<b n=\"1\"/></a>";
+	EXPECT_EQ(both(text).error, "");
+	EXPECT_NE(both(text.substr(0, text.size() - 2)).error, "");
 }
 
 TEST(XmlReader, AMissingFileIsNamed) {
