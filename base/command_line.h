@@ -1,4 +1,4 @@
-// Command-line handling shared by every tool (docs/cli.md section 0):
+// Command-line handling shared by every tool (doc/tools.md#shared-command-line-behaviour):
 //   -h/--help     usage on stdout, exit 0
 //   -V/--version  the bare version on stdout, exit 0
 //   a bad option  "TOOL: unrecognized option '--x'" and the usage on stderr, exit 1

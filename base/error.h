@@ -2,7 +2,7 @@
 //
 // Only conditions that stop the current operation are exceptions: an I/O
 // failure, a bad command line, a missing file.  Damage found while walking
-// metadata is *data* (see persistent-data/damage.h) and is reported to the
+// metadata is *data* (see persistent-data/btree_walker.h) and is reported to the
 // caller, never thrown.
 #pragma once
 

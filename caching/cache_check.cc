@@ -1,4 +1,4 @@
-// cache_check (docs/cli.md 12): LVM runs `cache_check -q
+// cache_check (doc/tools.md#cache_check): LVM runs `cache_check -q
 // --clear-needs-check-flag` when it activates a cache.
 #include "base/command_line.h"
 #include "base/error.h"
@@ -73,11 +73,11 @@ int cache_check_main(int argc, char **argv) {
 	} catch (const base::error &e) {
 		return stop(quiet, e.what());
 	}
-	base::check_report report(quiet);
+	base::check_report report(quiet ? nullptr : &std::cerr);
 	bool reduced = co.super_block_only || co.skip_mappings || co.skip_hints || co.skip_discards;
 	if (vm.count("auto-repair") && reduced)
 		return base::usage_error(cli, "cannot perform fix without a full examination");
-	check_outcome out = check_cache_metadata(*io, co, report);
+	check_result out = check_cache_metadata(*io, co, report);
 	if (!out.superblock_ok)
 		return 1;
 	bool fatal = report.fatal_count() > 0;
@@ -88,11 +88,11 @@ int cache_check_main(int argc, char **argv) {
 	bool clear = vm.count("clear-needs-check-flag"), repair = vm.count("auto-repair");
 	if ((clear || repair) && !fatal) {
 		io.reset();
-		bool leaks = !out.leaks.empty() && out.space_map_checked;
+		bool leaks = !out.metadata_leaks.empty() && out.space_maps_checked;
 		if (mend_cache_metadata(input, out, true) && leaks) {
 			if (!quiet)
 				std::cerr << "fixed metadata leaks\n";
-			non_fatal = report.non_fatal_count() > out.leaks.size() && !vm.count("ignore-non-fatal-errors");
+			non_fatal = report.non_fatal_count() > out.metadata_leaks.size() && !vm.count("ignore-non-fatal-errors");
 		}
 	}
 	return fatal || non_fatal ? 1 : 0;

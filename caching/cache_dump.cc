@@ -1,4 +1,4 @@
-// cache_dump (docs/cli.md 13): binary cache metadata to XML, as the
+// cache_dump (doc/tools.md#cache_dump): binary cache metadata to XML, as the
 // reference writes it - except that format 2's dirty flags come from the
 // dirty bitset (the reference prints every block clean there).
 #include "base/command_line.h"

@@ -1,4 +1,4 @@
-// cache_metadata_size (docs/cli.md 14): the metadata a cache of N blocks
+// cache_metadata_size (doc/tools.md#cache_metadata_size): the metadata a cache of N blocks
 // needs, by the reference's formula and in its words.
 #include "base/command_line.h"
 #include "base/error.h"

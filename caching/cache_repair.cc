@@ -1,4 +1,4 @@
-// cache_repair (docs/cli.md 13): what cache_dump --repair reads, written
+// cache_repair (doc/tools.md#cache_repair): what cache_dump --repair reads, written
 // by cache_restore's builder into a new metadata device.
 #include "base/command_line.h"
 #include "base/error.h"

@@ -1,4 +1,4 @@
-// cache_restore (docs/cli.md 13): XML to binary cache metadata.  Format 2
+// cache_restore (doc/tools.md#cache_restore): XML to binary cache metadata.  Format 2
 // by default (the newer line's choice: dirty flags in their own bitset);
 // the reference 0.9.0 writes format 1 unless told otherwise.
 #include "base/command_line.h"

@@ -1,4 +1,4 @@
-// cache_writeback (docs/cli.md 15): with the cache offline, copies every
+// cache_writeback (doc/tools.md#cache_writeback): with the cache offline, copies every
 // dirty cache block from the fast device to its place on the origin, then
 // (unless --no-metadata-update) clears the dirty flags of the blocks copied,
 // in a normal metadata transaction (shadowed blocks, superblock last).

@@ -8,7 +8,6 @@ int cache_restore_main(int argc, char **argv);
 int cache_repair_main(int argc, char **argv);
 int cache_metadata_size_main(int argc, char **argv);
 int cache_writeback_main(int argc, char **argv);
-int cache_generate_damage_main(int argc, char **argv);
 } // namespace caching
 
 using caching::cache_check_main;
@@ -17,4 +16,3 @@ using caching::cache_metadata_size_main;
 using caching::cache_repair_main;
 using caching::cache_restore_main;
 using caching::cache_writeback_main;
-using caching::cache_generate_damage_main;

@@ -1,4 +1,4 @@
-// What cache metadata says, as a stream of events (xml.md 2): the dump walks
+// What cache metadata says, as a stream of events (doc/xml.md#cache-xml): the dump walks
 // binary metadata into an emitter; the XML writer and the binary builder
 // are emitters; the XML reader replays a file into one.
 #pragma once

@@ -41,7 +41,7 @@ public:
 			throw xml_input_error("cache block " + std::to_string(cb) + " is mapped twice");
 		if (!origins_.insert(ob).second)
 			throw xml_input_error("origin block " + std::to_string(ob) + " is mapped by two cache blocks");
-		// Format 2 keeps the dirty flag out of the mapping (formats.md 8.2).
+		// Format 2 keeps the dirty flag out of the mapping (doc/cache-format.md#mapping-array).
 		mappings_[cb] = pack_mapping(ob, dirty && opts_.version == 1);
 		dirty_[cb] = dirty;
 	}

@@ -15,14 +15,14 @@ namespace caching {
 namespace {
 
 std::string lost(const pdata::array_damage &d) {
-	return d.reason + " (block " + std::to_string(d.block) + "), entries [" + std::to_string(d.lost_begin) + ", " +
-	       (d.lost_end == UINT64_MAX ? std::string("-") : std::to_string(d.lost_end)) + ") lost";
+	return d.reason + " (block " + std::to_string(d.block) + "), entries " + base::range_text(d.lost_begin, d.lost_end) +
+	       " lost";
 }
 
 } // namespace
 
-check_outcome check_cache_metadata(pdata::block_io &io, const check_options &opts, base::check_report &report) {
-	check_outcome out;
+check_result check_cache_metadata(pdata::block_io &io, const check_options &opts, base::check_report &report) {
+	check_result out;
 	report.stage("examining superblock");
 	std::vector<uint8_t> block(pdata::BLOCK_SIZE);
 	io.read(0, 1, block.data());
@@ -114,26 +114,13 @@ check_outcome check_cache_metadata(pdata::block_io &io, const check_options &opt
 
 	if (full) {
 		// (No stage line: the reference prints none for this step.)
-		auto rep = pdata::check_metadata_space_map(bm, sb.metadata_sm(), refs);
-		for (const auto &p : rep.problems)
-			report.fatal(p);
-		out.space_map_checked = rep.problems.empty();
-		for (const auto &m : rep.mismatches) {
-			std::string line = "metadata block " + std::to_string(m.block) + ": stored count " +
-			                   std::to_string(m.stored) + ", referenced " + std::to_string(m.expected) + " times";
-			if (m.stored < m.expected)
-				report.fatal(line + " \u2014 a decrement would drop below zero");
-			else {
-				report.non_fatal(line + " (leaked)");
-				out.leaks.push_back(m);
-			}
-		}
+		out.space_maps_checked = pdata::check_metadata_space_map(bm, sb.metadata_sm(), refs, report, out.metadata_leaks);
 	}
 	return out;
 }
 
-bool mend_cache_metadata(const std::string &path, const check_outcome &found, bool clear_needs_check) {
-	bool mend_leaks = found.space_map_checked && !found.leaks.empty();
+bool mend_cache_metadata(const std::string &path, const check_result &found, bool clear_needs_check) {
+	bool mend_leaks = found.space_maps_checked && !found.metadata_leaks.empty();
 	bool clear = clear_needs_check && found.needs_check;
 	if (!mend_leaks && !clear)
 		return false;
@@ -153,7 +140,7 @@ bool mend_cache_metadata(const std::string &path, const check_outcome &found, bo
 	pdata::block_manager bm(io, 256);
 	pdata::transaction_manager tm(bm);
 	auto msm = pdata::metadata_space_map::open(tm, sb.metadata_space_map_root.data());
-	for (const auto &l : found.leaks)
+	for (const auto &l : found.metadata_leaks)
 		msm->set_count(l.block, l.expected);
 	msm->commit();
 	std::copy(msm->root().begin(), msm->root().end(), sb.metadata_space_map_root.begin());

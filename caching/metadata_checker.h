@@ -6,7 +6,7 @@
 
 #include "persistent-data/block_io.h"
 #include "base/check_report.h"
-#include "persistent-data/metadata_sm_check.h"
+#include "persistent-data/checker_result.h"
 
 #include <string>
 #include <vector>
@@ -17,18 +17,15 @@ struct check_options {
 	bool super_block_only = false, skip_mappings = false, skip_hints = false, skip_discards = false;
 };
 
-struct check_outcome {
-	bool superblock_ok = false;
+struct check_result : pdata::checker_result {
 	bool needs_check = false;
-	bool space_map_checked = false;
-	std::vector<pdata::sm_count_mismatch> leaks; // stored above the real count
 };
 
 // Sets every leaked block's stored count to its real count and, with
 // CLEAR_NEEDS_CHECK, clears the flag: one metadata transaction on PATH,
 // superblock last.  Returns whether anything was written.
-bool mend_cache_metadata(const std::string &path, const check_outcome &found, bool clear_needs_check);
+bool mend_cache_metadata(const std::string &path, const check_result &found, bool clear_needs_check);
 
-check_outcome check_cache_metadata(pdata::block_io &io, const check_options &opts, base::check_report &report);
+check_result check_cache_metadata(pdata::block_io &io, const check_options &opts, base::check_report &report);
 
 } // namespace caching

@@ -1,4 +1,4 @@
-// The dm-cache superblock (formats.md 8.1): block 0 of the metadata device.
+// The dm-cache superblock (doc/cache-format.md#superblock): block 0 of the metadata device.
 #pragma once
 
 #include "persistent-data/block.h"
@@ -46,7 +46,7 @@ void encode_superblock(const superblock &sb, uint8_t *block);
 // blocks, in the reference's words where it has them; empty when sound.
 std::vector<std::string> superblock_problems(const uint8_t *block, block_address device_blocks);
 
-// The mapping value (formats.md 8.2).
+// The mapping value (doc/cache-format.md#mapping-array).
 constexpr uint64_t M_VALID = 1, M_DIRTY = 2;
 inline uint64_t mapping_origin(uint64_t v) { return v >> 16; }
 inline uint64_t mapping_flags(uint64_t v) { return v & 0xffff; }

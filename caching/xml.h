@@ -1,4 +1,4 @@
-// Cache metadata as XML (xml.md 2), written exactly as the reference's
+// Cache metadata as XML (doc/xml.md#cache-xml), written exactly as the reference's
 // cache_dump writes it, and read back with expat.
 #pragma once
 

@@ -177,7 +177,7 @@ void thin_superblock(table &t, const std::string &structure, block_address b, bo
 
 std::vector<field> thin_fields(pdata::block_io &io) {
 	table t(io, "thin");
-	base::check_report quiet(true);
+	base::check_report quiet(nullptr);
 	thin::check_options o;
 	o.record_roles = true;
 	auto r = thin::check_metadata(io, o, quiet);

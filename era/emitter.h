@@ -1,4 +1,4 @@
-// What era metadata says, as events (xml.md 3): dump walks binary metadata
+// What era metadata says, as events (doc/xml.md#era-xml): dump walks binary metadata
 // into an emitter; the XML writer and the binary builder are emitters.
 #pragma once
 

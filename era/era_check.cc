@@ -1,4 +1,4 @@
-// era_check (docs/cli.md 16).
+// era_check (doc/tools.md#era_check).
 #include "base/command_line.h"
 #include "base/error.h"
 #include "era/commands.h"
@@ -50,10 +50,10 @@ int era_check_main(int argc, char **argv) {
 			std::cerr << e.what() << "\n";
 		return 1;
 	}
-	base::check_report report(quiet);
+	base::check_report report(quiet ? nullptr : &std::cerr);
 	check_options co;
 	co.super_block_only = vm.count("super-block-only");
-	if (!check_era_metadata(*io, co, report))
+	if (!check_era_metadata(*io, co, report).superblock_ok)
 		return 1;
 	bool non_fatal = report.non_fatal_count() && !vm.count("ignore-non-fatal-errors");
 	return report.fatal_count() || non_fatal ? 1 : 0;

@@ -1,4 +1,4 @@
-// era_dump (docs/cli.md 16): era metadata as XML; --logical folds the
+// era_dump (doc/tools.md#era_dump): era metadata as XML; --logical folds the
 // writesets into the era array.
 #include "base/command_line.h"
 #include "base/error.h"

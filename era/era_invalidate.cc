@@ -1,5 +1,6 @@
-// era_invalidate (docs/cli.md 16, xml.md 4): the blocks written since an
-// era, as the reference lists them.
+// era_invalidate (doc/tools.md#era_invalidate,
+// doc/xml.md#era_invalidate-output): the blocks written since an era, as
+// the reference lists them.
 #include "base/command_line.h"
 #include "base/error.h"
 #include "base/file.h"

@@ -1,4 +1,4 @@
-// era_restore (docs/cli.md 16): XML to binary era metadata.
+// era_restore (doc/tools.md#era_restore): XML to binary era metadata.
 #include "base/command_line.h"
 #include "base/error.h"
 #include "base/file.h"

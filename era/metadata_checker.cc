@@ -12,7 +12,7 @@
 namespace era {
 namespace {
 
-constexpr size_t MAX_ERA_LINES = 20;
+constexpr size_t MAX_ERA_LINES = base::check_report::MAX_LINES;
 
 // Eras above the current one, each named with the array block holding it.
 void check_eras(pdata::block_manager &bm, const superblock &sb, const std::vector<uint32_t> &eras,
@@ -48,7 +48,7 @@ void check_snapshot(pdata::block_manager &bm, block_address at, const std::vecto
 		return;
 	superblock snap = decode_superblock(copy.data());
 	// The copy's own live writeset points at blocks the kernel has freed
-	// by now: neither followed nor counted (formats.md 13.3).
+	// by now: neither followed nor counted (doc/era-format.md#metadata-snapshot).
 	refs.inc(at);
 	counter.writeset_tree(snap.writeset_tree_root);
 	counter.array(snap.era_array_root);
@@ -66,7 +66,8 @@ void check_snapshot(pdata::block_manager &bm, block_address at, const std::vecto
 
 } // namespace
 
-bool check_era_metadata(pdata::block_io &io, const check_options &opts, base::check_report &report) {
+check_result check_era_metadata(pdata::block_io &io, const check_options &opts, base::check_report &report) {
+	check_result out;
 	report.stage("examining superblock");
 	std::vector<uint8_t> block(pdata::BLOCK_SIZE);
 	io.read(0, 1, block.data());
@@ -74,9 +75,10 @@ bool check_era_metadata(pdata::block_io &io, const check_options &opts, base::ch
 	for (const auto &p : problems)
 		report.fatal(p + " (block 0)");
 	if (!problems.empty())
-		return false;
+		return out;
+	out.superblock_ok = true;
 	if (opts.super_block_only)
-		return true;
+		return out;
 	superblock sb = decode_superblock(block.data());
 	pdata::block_manager bm(io, 256);
 	pdata::count_array refs(io.nr_blocks());
@@ -106,18 +108,8 @@ bool check_era_metadata(pdata::block_io &io, const check_options &opts, base::ch
 	if (sb.metadata_snap)
 		check_snapshot(bm, sb.metadata_snap, damage, counter, refs, report);
 
-	auto rep = pdata::check_metadata_space_map(bm, sb.metadata_sm(), refs);
-	for (const auto &p : rep.problems)
-		report.fatal(p);
-	for (const auto &m : rep.mismatches) {
-		std::string line = "metadata block " + std::to_string(m.block) + ": stored count " + std::to_string(m.stored) +
-		                   ", referenced " + std::to_string(m.expected) + " times";
-		if (m.stored < m.expected)
-			report.fatal(line + " \u2014 a decrement would drop below zero");
-		else
-			report.non_fatal(line + " (leaked)");
-	}
-	return true;
+	out.space_maps_checked = pdata::check_metadata_space_map(bm, sb.metadata_sm(), refs, report, out.metadata_leaks);
+	return out;
 }
 
 } // namespace era

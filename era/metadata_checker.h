@@ -5,6 +5,7 @@
 
 #include "base/check_report.h"
 #include "persistent-data/block_io.h"
+#include "persistent-data/checker_result.h"
 
 namespace era {
 
@@ -12,7 +13,8 @@ struct check_options {
 	bool super_block_only = false;
 };
 
-// Returns whether the superblock was sound.
-bool check_era_metadata(pdata::block_io &io, const check_options &opts, base::check_report &report);
+using check_result = pdata::checker_result;
+
+check_result check_era_metadata(pdata::block_io &io, const check_options &opts, base::check_report &report);
 
 } // namespace era

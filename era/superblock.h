@@ -1,4 +1,5 @@
-// The dm-era superblock (formats.md 9.1) and writeset value (9.2).
+// The dm-era superblock (doc/era-format.md#superblock) and writeset value
+// (doc/era-format.md#writesets).
 #pragma once
 
 #include "persistent-data/block.h"

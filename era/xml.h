@@ -1,4 +1,4 @@
-// Era metadata as XML (xml.md 3), written as the reference writes it and
+// Era metadata as XML (doc/xml.md#era-xml), written as the reference writes it and
 // read back with expat (one <bit> per block, or the newer line's <marked>
 // runs).
 #pragma once

@@ -1,4 +1,4 @@
-// Behaviour every tool shares (docs/cli.md section 0).
+// Behaviour every tool shares (doc/tools.md#shared-command-line-behaviour).
 #include "base/version.h"
 #include "functional-tests/harness.h"
 

@@ -10,7 +10,7 @@
 
 namespace {
 
-// The Nth data chunk of a store with CHUNK_SIZE sectors (formats.md 14).
+// The Nth data chunk of a store with CHUNK_SIZE sectors (doc/snapshot-format.md#exception-areas).
 uint64_t data_chunk(uint64_t chunk_size, uint64_t n) {
 	uint64_t e = chunk_size * 512 / 16;
 	return 1 + (n / e) * (e + 1) + 1 + n % e;

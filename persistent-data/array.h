@@ -1,5 +1,5 @@
 // dm-array: a resizable array of fixed-size values stored in "array blocks"
-// (formats.md 7.1) that a btree (value size 8) indexes by block number.
+// (doc/persistent-data-format.md#dm-array) that a btree (value size 8) indexes by block number.
 //
 // Array block layout:
 //   off size field

@@ -1,5 +1,5 @@
 // dm-bitset: N bits in a dm-array of ceil(N/64) le64 words; bit i is bit
-// i % 64 (least significant first) of word i / 64 (formats.md 7.2).
+// i % 64 (least significant first) of word i / 64 (doc/persistent-data-format.md#dm-bitset).
 #pragma once
 
 #include "persistent-data/array.h"

@@ -1,5 +1,7 @@
 #include "persistent-data/btree_census.h"
 
+#include "persistent-data/btree_node_checks.h"
+
 #include <algorithm>
 #include <functional>
 #include <tuple>
@@ -84,11 +86,8 @@ public:
 		node_ref n(data);
 		uint32_t first = first_edge_[index];
 		const edge &e = level_[first];
-		if (n.is_leaf() && n.value_size() != e.value_size)
-			return "value size mismatch: expected " + std::to_string(e.value_size) + ", got " +
-			       std::to_string(n.value_size());
-		if (!n.keys_ascending())
-			return std::string("keys are out of order");
+		if (auto problem = node_shape_problem(n, e.value_size))
+			return problem;
 		if (n.is_leaf() && digest_)
 			handle_[first] = digest_(tags_[e.tag], where, n);
 		return std::nullopt;
@@ -188,16 +187,9 @@ void btree_census::check_late_edges(const std::vector<edge> &late, const damage_
 }
 
 void btree_census::check_edge(const edge &e, const node_keys &k, const damage_handler &on_damage) {
-	if (k.nr_entries == 0)
-		return;
-	if (k.first < e.key_lo)
-		lose(e, "parent key mismatch: node's first key " + std::to_string(k.first) +
-		            " is below its parent's key " + std::to_string(e.key_lo),
-		     true, on_damage);
-	else if (e.has_hi && k.last >= e.key_hi)
-		lose(e, "node's last key " + std::to_string(k.last) + " is not below the next key of its parent " +
-		            std::to_string(e.key_hi),
-		     true, on_damage);
+	if (auto problem = key_range_problem(k.nr_entries, k.first, k.last, e.key_lo,
+	                                     e.has_hi ? std::optional<uint64_t>(e.key_hi) : std::nullopt))
+		lose(e, *problem, true, on_damage);
 }
 
 void btree_census::process(const edge &e, const uint8_t *data, const std::optional<std::string> &problem,
@@ -205,7 +197,7 @@ void btree_census::process(const edge &e, const uint8_t *data, const std::option
                            const damage_handler &on_damage) {
 	set_state(e.child, SEEN);
 	if (!data) {
-		lose(e, "block is beyond the end of the metadata device", true, on_damage);
+		lose(e, beyond_device_text(), true, on_damage);
 		return;
 	}
 	if (problem) {
@@ -214,10 +206,10 @@ void btree_census::process(const edge &e, const uint8_t *data, const std::option
 	}
 	node_ref n(data);
 	set_state(e.child, uint16_t(SEEN | VALID | (n.is_leaf() ? LEAF : 0) | (n.nr_entries() & ENTRIES)));
-	if (n.max_entries() % 3)
-		lose(e, "max entries is not divisible by 3", false, on_damage);
-	if (check_min_fill_ && !e.is_root && n.nr_entries() < n.max_entries() / 3)
-		lose(e, "too few entries in btree_node", false, on_damage);
+	if (auto problem = max_entries_problem(n))
+		lose(e, *problem, false, on_damage);
+	if (auto problem = check_min_fill_ ? fill_problem(n, e.is_root) : std::nullopt)
+		lose(e, *problem, false, on_damage);
 	check_edge(e, keys_of(n), on_damage);
 	if (observer_)
 		observer_(tags_[e.tag], e.child, n);

@@ -1,4 +1,4 @@
-// The on-disk btree node shared by every tree (formats.md section 4).
+// The on-disk btree node shared by every tree (doc/persistent-data-format.md#btree-nodes).
 //
 //   off  size  field
 //     0     4  csum (salt 121107)

@@ -1,5 +1,7 @@
 #include "persistent-data/btree_walker.h"
 
+#include "persistent-data/btree_node_checks.h"
+
 #include "persistent-data/btree.h"
 #include "persistent-data/checksum.h"
 
@@ -37,13 +39,9 @@ public:
 			}
 		}
 		node_ref n(mended.empty() ? r->data : mended.data());
-		if (n.is_leaf() && n.value_size() != opts_.value_size && !(opts_.leaves_by_position && mend(ctx, mended, "value size mismatch"))) {
-			lose("value size mismatch: expected " + std::to_string(opts_.value_size) + ", got " +
-			     std::to_string(n.value_size()));
-			return;
-		}
-		if (!n.keys_ascending() && !(opts_.leaves_by_position && n.is_leaf() && mend(ctx, mended, "keys are out of order"))) {
-			lose("keys are out of order");
+		if (auto problem = node_shape_problem(n, opts_.value_size);
+		    problem && !(opts_.leaves_by_position && n.is_leaf() && mend(ctx, mended, problem->substr(0, problem->find(':'))))) {
+			lose(*problem);
 			return;
 		}
 		n = node_ref(mended.empty() ? r->data : mended.data());
@@ -54,23 +52,14 @@ public:
 			n = node_ref(mended.data());
 			nr = n.nr_entries();
 		}
-		if (nr && n.key(0) < ctx.key_lo) {
-			lose("parent key mismatch: first key " + std::to_string(n.key(0)) +
-			     " is below the parent's key " + std::to_string(ctx.key_lo));
+		if (auto problem = key_range_problem(nr, nr ? n.key(0) : 0, nr ? n.key(nr - 1) : 0, ctx.key_lo, ctx.key_hi)) {
+			lose(*problem);
 			return;
 		}
-		if (nr && ctx.key_hi && n.key(nr - 1) >= *ctx.key_hi) {
-			lose("keys beyond the parent's range: last key " + std::to_string(n.key(nr - 1)) +
-			     " is not below " + std::to_string(*ctx.key_hi));
-			return;
-		}
-		if (n.max_entries() % 3)
-			v_.damage({ctx.block, 0, 0, "max entries is not divisible by 3", false});
-		if (opts_.check_min_fill && !ctx.is_root && nr < n.max_entries() / 3)
-			v_.damage({ctx.block, 0, 0,
-			           "too few entries in btree_node: " + std::to_string(nr) +
-			               ", expected at least " + std::to_string(n.max_entries() / 3),
-			           false});
+		if (auto problem = max_entries_problem(n))
+			v_.damage({ctx.block, 0, 0, *problem, false});
+		if (auto problem = opts_.check_min_fill ? fill_problem(n, ctx.is_root) : std::nullopt)
+			v_.damage({ctx.block, 0, 0, *problem, false});
 
 		if (n.is_leaf()) {
 			v_.visit_leaf(ctx, n);

@@ -83,7 +83,7 @@ public:
 	}
 
 	// The counts of blocks FIRST..FIRST+31 as one 64-bit word of a space-map
-	// bitmap encodes them (formats.md 6.2: entry i in bits 2i (high) and
+	// bitmap encodes them (doc/persistent-data-format.md#bitmap-blocks: entry i in bits 2i (high) and
 	// 2i+1 (low), counts above 2 as 3); blocks past the end count 0.  Lets a
 	// checker compare a stored bitmap with a recount a word at a time.
 	uint64_t bitmap_word(block_address first) const {

@@ -1,30 +1,26 @@
-// Compares a metadata space map with a recount (the cache and era
-// checkers; thin_check has its own, streaming, version for very large
-// pools).  The caller counts every reference its structures make into
-// REFS; this adds the space map's own blocks and reports every block whose
-// stored count differs.
+// Compares a whole metadata space map with a recount, for a checker that
+// has counted every reference its structures make into REFS (cache_check,
+// era_check; thin_check drives the same reader and comparison itself, as
+// its census reads the map's trees).  This adds the space map's own blocks
+// and reports every block whose stored count differs.
 #pragma once
 
+#include "base/check_report.h"
 #include "persistent-data/block_manager.h"
 #include "persistent-data/count_array.h"
 #include "persistent-data/space_map.h"
+#include "persistent-data/space_map_comparison.h"
 
-#include <string>
 #include <vector>
 
 namespace pdata {
 
-struct sm_count_mismatch {
-	block_address block;
-	uint32_t stored, expected; // stored < expected: a decrement would go below zero
-};
-
-struct metadata_sm_report {
-	std::vector<std::string> problems; // the map itself is damaged (fatal)
-	std::vector<sm_count_mismatch> mismatches;
-};
-
-metadata_sm_report check_metadata_space_map(block_manager &bm, const sm_root &root, count_array &refs);
+// Reports the map's damage and every count that differs (as
+// report_space_map_comparison does); the leaks go into LEAKS.  Returns
+// whether the map could be read whole and is itself sound, so that its
+// counts can be trusted (and the leaks mended).
+bool check_metadata_space_map(block_manager &bm, const sm_root &root, count_array &refs,
+                              base::check_report &report, std::vector<sm_count_mismatch> &leaks);
 
 // Adds a reference for every node of the btree at ROOT and, when
 // LEAF_VALUES_ARE_BLOCKS, for every block its leaves point at (a dm-array's

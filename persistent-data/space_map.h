@@ -41,7 +41,8 @@ public:
 	explicit no_free_space(const std::string &what) : std::runtime_error(what) {}
 };
 
-// The 32-byte root a space map stores in its superblock (formats.md 6.1).
+// The 32-byte root a space map stores in its superblock
+// (doc/persistent-data-format.md#space-map-root).
 constexpr size_t SM_ROOT_SIZE = 32;
 using sm_root_bytes = std::array<uint8_t, SM_ROOT_SIZE>;
 

@@ -1,4 +1,4 @@
-// The blocks every on-disk space map is made of (formats.md 6).
+// The blocks every on-disk space map is made of (doc/persistent-data-format.md#space-maps).
 //
 // Bitmap block:               Index entry (16 bytes):
 //   off size field              off size field

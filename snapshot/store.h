@@ -1,4 +1,4 @@
-// dm-snapshot's persistent exception store on a COW device (formats.md 14;
+// dm-snapshot's persistent exception store on a COW device (doc/snapshot-format.md;
 // kernel dm-snap-persistent.c).  All little-endian; sizes in chunks of
 // chunk_size 512-byte sectors.
 //

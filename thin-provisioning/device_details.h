@@ -1,4 +1,4 @@
-// Values stored in the thin-pool trees (formats.md section 5).
+// Values stored in the thin-pool trees (doc/thin-format.md#value-encodings).
 //
 // Mapping leaf value, le64:   (data_block << 24) | time
 //   bits 0..23   the snapshot time when the mapping was made

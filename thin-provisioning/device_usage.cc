@@ -5,7 +5,7 @@
 #include "persistent-data/batch_reader.h"
 #include "persistent-data/btree_census.h"
 #include "persistent-data/checksum.h"
-#include "persistent-data/space_map_bitmap.h"
+#include "persistent-data/space_map_reader.h"
 
 #include <algorithm>
 #include <map>
@@ -25,33 +25,19 @@ constexpr uint64_t EVEN_BITS = 0x5555555555555555ull;
 // part is unreadable: the caller then counts without it.
 std::vector<uint64_t> stored_data_counts(pdata::block_io &io, const pdata::sm_root &data_sm) {
 	std::vector<uint64_t> words((data_sm.nr_blocks + 31) / 32, 0);
-	pdata::count_array scratch(io.nr_blocks());
-	pdata::btree_census index(io, scratch);
-	index.set_check_min_fill(false);
-	std::map<block_address, uint64_t> bitmaps; // block -> bitmap number
-	bool damaged = false;
-	index.add_root(data_sm.bitmap_root, pdata::INDEX_ENTRY_SIZE, DATA_INDEX);
-	index.run(
-	    [&](uint64_t, block_address, pdata::node_ref n) {
-		    for (uint32_t i = 0; i < n.nr_entries(); i++)
-			    bitmaps[pdata::decode_index_entry(n.value(i)).blocknr] = n.key(i);
-	    },
-	    [&](uint64_t, const pdata::btree_damage &d) { damaged |= d.fatal; });
+	pdata::block_manager bm(io, 64);
+	pdata::sm_index index = pdata::read_data_index(bm, data_sm);
+	bool damaged = !index.complete();
 	const uint64_t words_per_bitmap = pdata::ENTRIES_PER_BITMAP / 32;
-	if (bitmaps.size() != (words.size() + words_per_bitmap - 1) / words_per_bitmap)
-		damaged = true;
-	std::vector<block_address> blocks;
-	for (auto &[b, i] : bitmaps)
-		blocks.push_back(b);
-	pdata::read_in_batches(io, blocks, pdata::bitmap_validator(),
-	                       [&](block_address b, const uint8_t *data, const std::optional<std::string> &problem) {
+	pdata::read_bitmaps(io, index, nullptr,
+	                    [&](uint64_t i, block_address, const uint8_t *data, const std::optional<std::string> &problem) {
 		if (!data || problem) {
 			damaged = true;
 			return;
 		}
-		uint64_t first = bitmaps.at(b) * words_per_bitmap;
+		uint64_t first = i * words_per_bitmap;
 		for (uint64_t w = 0; w < words_per_bitmap && first + w < words.size(); w++)
-			words[first + w] = base::load_le64(data + pdata::BITMAP_HEADER_SIZE + 8 * w);
+			words[first + w] = pdata::bitmap_word(data, w);
 	});
 	if (damaged)
 		words.clear();

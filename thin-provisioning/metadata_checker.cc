@@ -9,6 +9,7 @@
 #include "persistent-data/checksum.h"
 #include "persistent-data/count_array.h"
 #include "persistent-data/count_feeder.h"
+#include "persistent-data/space_map_report.h"
 #include "thin-provisioning/device_details.h"
 
 #include <algorithm>
@@ -26,11 +27,9 @@ using pdata::block_address;
 using pdata::btree_damage;
 using pdata::count_array;
 
-constexpr uint64_t ENTRIES_PER_BITMAP = 16320;
-constexpr size_t INDEX_ENTRY_SIZE = 16;
-constexpr uint32_t MAX_METADATA_BITMAPS = 255;
-// Lines of one kind printed before the rest are only counted.
-constexpr size_t MAX_LINES = 100;
+using pdata::sm_comparison;
+
+constexpr size_t MAX_LINES = check_report::MAX_LINES;
 
 // Census tags: which tree a node was reached from.
 enum tree_tag : uint64_t {
@@ -46,40 +45,7 @@ enum tree_tag : uint64_t {
 
 uint64_t device_tag(uint64_t dev, bool snap) { return FIRST_DEVICE + 2 * dev + (snap ? 1 : 0); }
 
-std::string range_text(const btree_damage &d) {
-	return "[" + std::to_string(d.lost_begin) + ", " +
-	       (d.lost_end == UINT64_MAX ? std::string("-") : std::to_string(d.lost_end)) + ")";
-}
-
-// The 2-bit count of entry I of a bitmap block (formats.md 6.2): word i/32,
-// bit 2*(i%32) is the high bit, the next one the low bit.
-uint32_t bitmap_entry(const uint8_t *bitmap, uint64_t i) {
-	uint64_t word = base::load_le64(bitmap + 16 + 8 * (i / 32));
-	unsigned k = unsigned(2 * (i % 32));
-	return uint32_t(((word >> k) & 1) << 1 | ((word >> (k + 1)) & 1));
-}
-
-// What the checker learns of one space map's stored counts.  The bitmaps
-// are compared with the recount as they are read, never held whole: only
-// the disagreements are kept, to be reported in block order.
-struct stored_counts {
-	const char *which = "";
-	uint64_t nr_blocks = 0;
-	std::vector<block_address> bitmaps; // location of bitmap i
-	// A bit per block: it has an entry in the reference count tree (in
-	// 32-bit words, so a bitmap word's 32 blocks are tested at once).
-	std::vector<uint32_t> in_overflow;
-	bool overflowed(block_address b) const { return in_overflow[b / 32] >> (b % 32) & 1; }
-	// Metadata only: the overflow entries, compared once every reference is
-	// counted (the space map's own trees add metadata references).
-	std::map<block_address, uint32_t> overflow;
-	std::vector<std::pair<block_address, std::string>> problems;
-	std::vector<count_mismatch> mismatches;
-	// Data only: disagreements found in the reference count tree, which
-	// stand unless the bitmap entry turns out not to be 3 (NOT_THREE).
-	std::vector<count_mismatch> overflow_mismatches;
-	std::vector<block_address> not_three;
-};
+std::string range_text(const btree_damage &d) { return base::range_text(d.lost_begin, d.lost_end); }
 
 class checker {
 public:
@@ -263,12 +229,11 @@ private:
 		case META_REF_COUNTS:
 		case DATA_REF_COUNTS:
 			for (uint32_t i = 0; i < n.nr_entries(); i++)
-				note_overflow(tag == META_REF_COUNTS ? meta_stored_ : data_stored_, n.key(i),
-				              base::load_le32(n.value(i)));
+				(tag == META_REF_COUNTS ? *meta_cmp_ : *data_cmp_)
+				    .note_overflow(n.key(i), base::load_le32(n.value(i)), tag == META_REF_COUNTS ? refs_ : data_refs_);
 			break;
 		case DATA_INDEX:
-			for (uint32_t i = 0; i < n.nr_entries(); i++)
-				data_index_[n.key(i)] = base::load_le64(n.value(i));
+			pdata::add_data_index_entries(n, data_index_);
 			break;
 		default: {
 			uint64_t dev = (tag - FIRST_DEVICE) / 2;
@@ -472,275 +437,75 @@ private:
 		}
 	}
 
-	// An entry of a reference count tree (a count of 3 or more).  Data
-	// counts are final by now and are compared at once; metadata ones wait.
-	void note_overflow(stored_counts &sc, block_address b, uint32_t c) {
-		if (b >= sc.nr_blocks) {
-			sc.problems.push_back({b, std::string(sc.which) + " space map: reference count tree holds block " +
-			                              std::to_string(b) + ", beyond the map's end"});
-			return;
-		}
-		sc.in_overflow[b / 32] |= uint32_t(1) << (b % 32);
-		if (c < 3)
-			sc.problems.push_back({b, std::string(sc.which) + " space map: reference count tree holds count " +
-			                              std::to_string(c) + " for block " + std::to_string(b)});
-		if (&sc == &meta_stored_)
-			sc.overflow[b] = c;
-		else
-			compare_one(sc.overflow_mismatches, b, c, data_refs_);
-	}
-
-	// Which of a bitmap word's 32 entries are 3, as bit I for entry I (the
-	// layout of stored_counts::in_overflow).
-	static uint32_t entries_of_three(uint64_t word) {
-		uint64_t x = word & (word >> 1) & 0x5555555555555555ull; // entry i: bit 2i
-		x = (x | (x >> 1)) & 0x3333333333333333ull;
-		x = (x | (x >> 2)) & 0x0f0f0f0f0f0f0f0full;
-		x = (x | (x >> 4)) & 0x00ff00ff00ff00ffull;
-		x = (x | (x >> 8)) & 0x0000ffff0000ffffull;
-		return uint32_t(x | (x >> 16));
-	}
-
-	static void compare_one(std::vector<count_mismatch> &out, block_address b, uint32_t stored,
-	                        const count_array &real) {
-		uint32_t expected = b < real.size() ? real.get(b) : 0;
-		if (stored != expected)
-			out.push_back({b, stored, expected});
-	}
-
-	// Reads the bitmaps listed in SC's index and compares every entry with
-	// the recount REAL (entries of 3 through the reference count tree).
-	// The comparison is made by whichever thread read the bitmap (both
-	// read: on a 20M-mapping pool this was a tenth of the check, on one
-	// thread); what it finds is gathered under a lock and put in block
-	// order later.  Damaged bitmaps, and counts past the map's end, are
-	// reported here as they come, in order.
-	bool compare_bitmaps(stored_counts &sc, const count_array &real) {
+	// Reads the bitmaps INDEX lists and compares every entry with the
+	// recount REAL (entries of 3 through the reference count tree).  The
+	// comparison is made by whichever thread read the bitmap (both read:
+	// on a 20M-mapping pool this was a tenth of the check, on one thread).
+	// Damaged bitmaps, and counts past the map's end, are reported here as
+	// they come, in block order.
+	bool compare_bitmaps(const pdata::sm_index &index, sm_comparison &cmp, const count_array &real, bool meta) {
 		bool ok = true;
-		std::map<block_address, uint64_t> where; // bitmap block -> bitmap index
-		for (uint64_t i = 0; i < sc.bitmaps.size(); i++) {
-			block_address b = sc.bitmaps[i];
-			if (b == UINT64_MAX)
-				continue; // no index entry (reported)
+		for (block_address b : index.bitmaps) {
+			if (b == pdata::NO_BITMAP)
+				continue; // (reported with the index)
 			if (b < refs_.size())
 				refs_.inc(b);
-			note(b, &sc == &meta_stored_ ? block_role::metadata_sm_bitmap : block_role::data_sm_bitmap);
-			where[b] = i;
+			note(b, meta ? block_role::metadata_sm_bitmap : block_role::data_sm_bitmap);
 		}
-		std::vector<block_address> blocks;
-		std::vector<uint64_t> index_of; // beside BLOCKS
-		for (auto &[b, i] : where) {
-			blocks.push_back(b);
-			index_of.push_back(i);
-		}
-		std::mutex found_lock;
-		pdata::indexed_check compare = [&](size_t k, block_address b,
-		                                   const uint8_t *data) -> std::optional<std::string> {
-			if (auto problem = pdata::bitmap_validator().check(data, b))
-				return problem;
-			compare_bitmap(sc, real, index_of[k], data, found_lock);
-			return std::nullopt;
-		};
-		std::string which = sc.which;
-		pdata::read_in_batches(
-		    io_, blocks, compare,
-		    [&](block_address b, const uint8_t *data, const std::optional<std::string> &problem) {
-			    uint64_t i = where.at(b);
-			    if (!data) {
-				    report_.fatal(which + " space map: bitmap " + std::to_string(i) + " at block " +
-				                  std::to_string(b) + " is beyond the metadata device");
+		pdata::read_bitmaps(
+		    io_, index, [&](uint64_t i, block_address, const uint8_t *data) { cmp.compare_bitmap(i, data, real); },
+		    [&](uint64_t i, block_address b, const uint8_t *data, const std::optional<std::string> &problem) {
+			    if (!data || problem) {
+				    report_.fatal(pdata::bitmap_damage_text(cmp.which(), i, b, data, problem.value_or("")));
 				    ok = false;
 				    return;
 			    }
-			    if (problem) {
-				    report_.fatal(which + " space map: " + *problem + " (block " + std::to_string(b) + ")");
-				    ok = false;
-				    return;
-			    }
-			    uint64_t first = i * ENTRIES_PER_BITMAP;
-			    for (uint64_t e = first < sc.nr_blocks ? sc.nr_blocks - first : 0; e < ENTRIES_PER_BITMAP; e++)
-				    if (bitmap_entry(data, e))
-					    report_.non_fatal(which + " space map: bitmap block " + std::to_string(b) +
-					                      " counts block " + std::to_string(first + e) + " past the map's end");
+			    for (block_address past : cmp.counted_past_end(i, data))
+				    report_.non_fatal(cmp.which() + " space map: bitmap block " + std::to_string(b) +
+				                      " counts block " + std::to_string(past) + " past the map's end");
 		    },
-		    nullptr, pdata::readers::both);
+		    pdata::readers::both);
 		return ok;
-	}
-
-	// Compares the entries of bitmap I (DATA) that lie inside the map with
-	// REAL; on either reading thread, so what it finds goes into SC under
-	// LOCK.
-	void compare_bitmap(stored_counts &sc, const count_array &real, uint64_t i, const uint8_t *data,
-	                    std::mutex &lock) const {
-		std::vector<std::pair<block_address, std::string>> problems;
-		std::vector<count_mismatch> mismatches;
-		std::vector<block_address> not_three;
-		const bool meta = &sc == &meta_stored_;
-		const std::string which = sc.which;
-		const uint64_t first = i * ENTRIES_PER_BITMAP;
-		const uint64_t end = std::min<uint64_t>(ENTRIES_PER_BITMAP, sc.nr_blocks > first ? sc.nr_blocks - first : 0);
-		for (uint64_t e = 0; e < end; e++) {
-			if (e % 32 == 0 && e + 32 <= end) {
-				// Most words agree with the recount, and their entries
-				// of 3 are exactly the blocks in the reference count
-				// tree: for data, whose tree entries were compared as
-				// the tree was read, nothing is left to see.  (In pools
-				// with snapshots many words have a 3.)
-				uint64_t word = base::load_le64(data + 16 + 8 * (e / 32));
-				uint32_t threes = entries_of_three(word);
-				if (word == real.bitmap_word(first + e) && threes == sc.in_overflow[(first + e) / 32] &&
-				    (!threes || !meta)) {
-					e += 31;
-					continue;
-				}
-			}
-			uint32_t v = bitmap_entry(data, e);
-			uint64_t block = first + e;
-			bool overflow = sc.overflowed(block);
-			if (v == 3) {
-				if (!overflow)
-					problems.push_back({block, which + " space map: block " + std::to_string(block) +
-					                               " has bitmap entry 3 but no entry in the reference "
-					                               "count tree"});
-				else if (meta)
-					compare_one(mismatches, block, sc.overflow.at(block), real);
-				continue; // data: compared when the tree was read
-			}
-			if (overflow) {
-				problems.push_back({block, which + " space map: reference count tree holds block " +
-				                               std::to_string(block) + " whose bitmap entry is not 3"});
-				not_three.push_back(block);
-			}
-			compare_one(mismatches, block, v, real);
-		}
-		if (problems.empty() && mismatches.empty() && not_three.empty())
-			return;
-		std::lock_guard<std::mutex> l(lock);
-		sc.problems.insert(sc.problems.end(), problems.begin(), problems.end());
-		sc.mismatches.insert(sc.mismatches.end(), mismatches.begin(), mismatches.end());
-		sc.not_three.insert(sc.not_three.end(), not_three.begin(), not_three.end());
-	}
-
-	// In block order; a block's own problems in the order they were found
-	// (each bitmap is compared by one thread).
-	static void sort_problems(stored_counts &sc) {
-		std::stable_sort(sc.problems.begin(), sc.problems.end(),
-		                 [](const auto &a, const auto &b) { return a.first < b.first; });
-	}
-
-	void report_mismatches(stored_counts &sc, std::vector<count_mismatch> &leaks) {
-		sort_problems(sc);
-		for (const auto &[b, what] : sc.problems)
-			report_.fatal(what);
-		// The bitmap entry decides: tree entries for blocks whose entry is
-		// not 3 were reported above and do not count.
-		std::sort(sc.not_three.begin(), sc.not_three.end());
-		for (const auto &m : sc.overflow_mismatches)
-			if (!std::binary_search(sc.not_three.begin(), sc.not_three.end(), m.block))
-				sc.mismatches.push_back(m);
-		std::sort(sc.mismatches.begin(), sc.mismatches.end(),
-		          [](const count_mismatch &a, const count_mismatch &b) { return a.block < b.block; });
-		size_t under_lines = 0, leak_lines = 0;
-		std::string which = sc.which;
-		for (const auto &m : sc.mismatches) {
-			std::string line = which + " block " + std::to_string(m.block) + ": stored count " +
-			                   std::to_string(m.stored) + ", referenced " + std::to_string(m.expected) +
-			                   " times";
-			if (m.stored < m.expected) {
-				if (under_lines++ < MAX_LINES)
-					report_.fatal(line + " \u2014 a decrement would drop below zero");
-				else
-					report_.count_fatal();
-			} else {
-				leaks.push_back(m);
-				if (leak_lines++ < MAX_LINES)
-					report_.non_fatal(line + " (leaked)");
-				else
-					report_.count_non_fatal();
-			}
-		}
-		if (under_lines > MAX_LINES)
-			report_.info("... " + std::to_string(under_lines - MAX_LINES) + " more " + which +
-			             " blocks stored below their references");
-		if (leak_lines > MAX_LINES)
-			report_.info("... " + std::to_string(leak_lines - MAX_LINES) + " more leaked " + which +
-			             " blocks");
 	}
 
 	void check_space_maps(check_result &result) {
 		pdata::sm_root meta = live_.metadata_sm();
 		pdata::sm_root data = live_.data_sm();
-		bool ok = true;
-		if (meta.nr_blocks > io_.nr_blocks() || meta.nr_blocks > MAX_METADATA_BITMAPS * ENTRIES_PER_BITMAP) {
-			report_.fatal("metadata space map covers " + std::to_string(meta.nr_blocks) +
-			              " blocks, but the device holds " + std::to_string(io_.nr_blocks()));
-			return;
+		if (meta.bitmap_root < io_.nr_blocks() && meta.nr_blocks <= io_.nr_blocks()) {
+			refs_.inc(meta.bitmap_root);
+			note(meta.bitmap_root, block_role::metadata_sm_index);
 		}
+		pdata::sm_index meta_index = pdata::read_metadata_index(io_, meta);
+		for (const auto &d : meta_index.damage)
+			report_.fatal(d.reason);
+		if (!meta_index.usable)
+			return;
+		bool ok = meta_index.damage.empty();
 
-		// Metadata space map: an index block listing the bitmaps.
-		if (meta.bitmap_root >= io_.nr_blocks()) {
-			report_.fatal("metadata space map index block " + std::to_string(meta.bitmap_root) +
-			              " is beyond the end of the metadata device");
-			return;
-		}
-		refs_.inc(meta.bitmap_root);
-		note(meta.bitmap_root, block_role::metadata_sm_index);
-		std::vector<uint8_t> index(pdata::BLOCK_SIZE);
-		io_.read(meta.bitmap_root, 1, index.data());
-		if (auto problem = pdata::index_validator().check(index.data(), meta.bitmap_root)) {
-			report_.fatal("metadata space map: " + *problem + " (block " +
-			              std::to_string(meta.bitmap_root) + ")");
-			return;
-		}
-		uint64_t nr_bitmaps = (meta.nr_blocks + ENTRIES_PER_BITMAP - 1) / ENTRIES_PER_BITMAP;
-		for (uint64_t i = 0; i < nr_bitmaps; i++) {
-			block_address b = base::load_le64(index.data() + 16 + INDEX_ENTRY_SIZE * i);
-			// (UINT64_MAX marks a missing entry below: one that holds it is
-			// beyond the device, and said so here.)
-			if (b == UINT64_MAX) {
-				report_.fatal("metadata space map: bitmap " + std::to_string(i) + " at block " + std::to_string(b) +
-				              " is beyond the metadata device");
-				ok = false;
-			}
-			meta_stored_.bitmaps.push_back(b);
-		}
-
-		meta_stored_.which = "metadata";
-		meta_stored_.nr_blocks = meta.nr_blocks;
-		meta_stored_.in_overflow.assign((meta.nr_blocks + 31) / 32, 0);
-		data_stored_.which = "data";
-		data_stored_.nr_blocks = data.nr_blocks;
-		data_stored_.in_overflow.assign((data.nr_blocks + 31) / 32, 0);
+		meta_cmp_.emplace("metadata", meta.nr_blocks, true);
+		data_cmp_.emplace("data", data.nr_blocks, false);
 		census_.add_root(meta.ref_count_root, 4, META_REF_COUNTS);
 		census_.add_root(data.bitmap_root, 16, DATA_INDEX);
 		census_.add_root(data.ref_count_root, 4, DATA_REF_COUNTS);
 		run_census();
 
-		uint64_t nr_data_bitmaps = (data.nr_blocks + ENTRIES_PER_BITMAP - 1) / ENTRIES_PER_BITMAP;
-		for (uint64_t i = 0; i < nr_data_bitmaps; i++) {
-			auto it = data_index_.find(i);
-			if (it == data_index_.end()) {
-				report_.fatal("data space map: no index entry for bitmap " + std::to_string(i));
-				ok = false;
-				data_stored_.bitmaps.push_back(UINT64_MAX);
-			} else
-				data_stored_.bitmaps.push_back(it->second);
-		}
+		pdata::sm_index data_index = pdata::data_index_from_entries(data, data_index_);
+		for (const auto &d : data_index.damage)
+			report_.fatal(d.reason);
+		ok = ok && data_index.damage.empty();
 		// The data bitmaps first: reading the metadata ones counts references
 		// to them, which the metadata comparison must include.
-		bool data_ok = compare_bitmaps(data_stored_, data_refs_);
-		ok = compare_bitmaps(meta_stored_, refs_) && data_ok && ok;
+		bool data_ok = compare_bitmaps(data_index, *data_cmp_, data_refs_, false);
+		ok = compare_bitmaps(meta_index, *meta_cmp_, refs_, true) && data_ok && ok;
 		if (!ok) {
 			// The counts cannot be trusted; report only how the maps disagree.
-			for (auto *sc : {&meta_stored_, &data_stored_}) {
-				sort_problems(*sc);
-				for (const auto &[b, what] : sc->problems)
-					report_.fatal(what);
-			}
+			for (auto *cmp : {&*meta_cmp_, &*data_cmp_})
+				for (const auto &p : cmp->problems_only())
+					report_.fatal(p.text);
 			return;
 		}
-		report_mismatches(meta_stored_, result.metadata_leaks);
-		report_mismatches(data_stored_, result.data_leaks);
+		pdata::report_space_map_comparison(report_, *meta_cmp_, result.metadata_leaks);
+		pdata::report_space_map_comparison(report_, *data_cmp_, result.data_leaks);
 		for (uint64_t b = meta.nr_blocks; b < refs_.size(); b++)
 			if (refs_.get(b))
 				report_.fatal("metadata block " + std::to_string(b) +
@@ -769,7 +534,7 @@ private:
 	std::unordered_map<block_address, std::vector<std::pair<uint64_t, device_details>>> details_leaves_;
 	std::unordered_map<block_address, std::vector<std::pair<uint64_t, block_address>>> top_leaves_;
 	std::map<uint64_t, block_address> data_index_;
-	stored_counts meta_stored_, data_stored_;
+	std::optional<sm_comparison> meta_cmp_, data_cmp_;
 	size_t out_of_range_lines_ = 0;
 	std::vector<block_role> *roles_ = nullptr;
 	std::map<block_address, uint64_t> *owners_ = nullptr;

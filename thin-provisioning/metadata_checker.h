@@ -10,6 +10,7 @@
 
 #include "persistent-data/block_io.h"
 #include "base/check_report.h"
+#include "persistent-data/checker_result.h"
 #include "thin-provisioning/superblock.h"
 
 #include <map>
@@ -51,19 +52,14 @@ struct check_options {
 	std::optional<pdata::block_address> override_mapping_root, override_details_root;
 };
 
-struct count_mismatch {
-	pdata::block_address block;
-	uint32_t stored, expected;
-};
+using count_mismatch = pdata::sm_count_mismatch;
 
-struct check_result {
-	bool superblock_ok = false;
+struct check_result : pdata::checker_result {
 	superblock sb; // the live superblock (when superblock_ok)
 	// The transaction of the trees checked: the held snapshot's with -m (the
 	// reference prints that one).
 	uint64_t transaction_id = 0;
-	std::vector<count_mismatch> metadata_leaks, data_leaks;
-	bool space_maps_checked = false;
+	std::vector<count_mismatch> data_leaks;
 	std::vector<block_role> roles; // per metadata block, with record_roles
 	std::map<pdata::block_address, uint64_t> mapping_owner; // mapping node -> a device reaching it
 };

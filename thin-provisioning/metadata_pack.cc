@@ -4,7 +4,7 @@
 #include "base/error.h"
 #include "persistent-data/batch_reader.h"
 #include "persistent-data/checksum.h"
-#include "persistent-data/space_map_bitmap.h"
+#include "persistent-data/space_map_reader.h"
 #include "thin-provisioning/superblock.h"
 
 #include <boost/iostreams/device/file.hpp>
@@ -25,36 +25,16 @@ using pdata::block_address;
 constexpr char MAGIC[8] = {'D', 'M', 'P', 'D', 'P', 'A', 'K', '1'};
 constexpr size_t HEADER = 24;
 
-// The blocks the metadata space map counts; nullopt when unreadable.
+// The blocks the metadata space map counts (and the superblock, whatever
+// it says); nullopt when unreadable.
 std::optional<std::vector<block_address>> used_blocks(pdata::block_io &dev) {
-	std::vector<uint8_t> b(pdata::BLOCK_SIZE), index(pdata::BLOCK_SIZE);
+	std::vector<uint8_t> b(pdata::BLOCK_SIZE);
 	dev.read(0, 1, b.data());
 	if (!superblock_problems(b.data(), 0, dev.nr_blocks()).empty())
 		return std::nullopt;
-	pdata::sm_root root = decode_superblock(b.data()).metadata_sm();
-	if (root.bitmap_root >= dev.nr_blocks() || root.nr_blocks > dev.nr_blocks())
-		return std::nullopt;
-	dev.read(root.bitmap_root, 1, index.data());
-	if (pdata::index_validator().check(index.data(), root.bitmap_root))
-		return std::nullopt;
-	std::vector<block_address> used{0};
-	for (uint64_t i = 0; i * pdata::ENTRIES_PER_BITMAP < root.nr_blocks; i++) {
-		if (pdata::METADATA_INDEX_OFFSET + pdata::INDEX_ENTRY_SIZE * (i + 1) > pdata::BLOCK_SIZE)
-			return std::nullopt;
-		block_address where = pdata::decode_index_entry(index.data() + pdata::METADATA_INDEX_OFFSET +
-		                                                pdata::INDEX_ENTRY_SIZE * i)
-		                          .blocknr;
-		if (where >= dev.nr_blocks())
-			return std::nullopt;
-		dev.read(where, 1, b.data());
-		if (pdata::bitmap_validator().check(b.data(), where))
-			return std::nullopt;
-		for (uint32_t k = 0; k < pdata::ENTRIES_PER_BITMAP; k++) {
-			uint64_t blk = i * pdata::ENTRIES_PER_BITMAP + k;
-			if (blk && blk < root.nr_blocks && pdata::bitmap_block::get(b.data(), k))
-				used.push_back(blk);
-		}
-	}
+	auto used = pdata::read_used_blocks(dev, pdata::read_metadata_index(dev, decode_superblock(b.data()).metadata_sm()));
+	if (used && (used->empty() || used->front() != 0))
+		used->insert(used->begin(), 0);
 	return used;
 }
 

@@ -5,7 +5,7 @@
 #include "persistent-data/btree_node.h"
 #include "persistent-data/btree_walker.h"
 #include "persistent-data/checksum.h"
-#include "persistent-data/space_map_bitmap.h"
+#include "persistent-data/space_map_reader.h"
 #include "thin-provisioning/device_details.h"
 
 #include <algorithm>
@@ -61,54 +61,11 @@ private:
 std::optional<std::unordered_map<block_address, uint32_t>> stored_counts(pdata::block_manager &bm,
                                                                          const superblock &sb) {
 	pdata::sm_root root = sb.metadata_sm();
-	pdata::block_io &io = bm.io();
+	if (!root.nr_blocks)
+		return std::nullopt;
 	// (On a truncated device, only the blocks left have counts.)
-	if (root.bitmap_root >= io.nr_blocks() || !root.nr_blocks)
-		return std::nullopt;
-	std::vector<uint8_t> index(pdata::BLOCK_SIZE), bitmap(pdata::BLOCK_SIZE);
-	io.read(root.bitmap_root, 1, index.data());
-	if (pdata::index_validator().check(index.data(), root.bitmap_root))
-		return std::nullopt;
-	std::unordered_map<block_address, uint32_t> counts;
-	for (uint64_t i = 0; i * pdata::ENTRIES_PER_BITMAP < root.nr_blocks; i++) {
-		if (pdata::METADATA_INDEX_OFFSET + pdata::INDEX_ENTRY_SIZE * (i + 1) > pdata::BLOCK_SIZE)
-			return std::nullopt;
-		block_address b = pdata::decode_index_entry(index.data() + pdata::METADATA_INDEX_OFFSET +
-		                                            pdata::INDEX_ENTRY_SIZE * i)
-		                      .blocknr;
-		if (i * pdata::ENTRIES_PER_BITMAP >= io.nr_blocks())
-			break;
-		if (b >= io.nr_blocks())
-			return std::nullopt;
-		io.read(b, 1, bitmap.data());
-		if (pdata::bitmap_validator().check(bitmap.data(), b))
-			return std::nullopt;
-		for (uint32_t k = 0; k < pdata::ENTRIES_PER_BITMAP; k++) {
-			uint64_t blk = i * pdata::ENTRIES_PER_BITMAP + k;
-			if (blk < root.nr_blocks && blk < io.nr_blocks())
-				if (uint32_t c = pdata::bitmap_block::get(bitmap.data(), k))
-					counts[blk] = c;
-		}
-	}
-	// Counts of 3 and more live in the reference count tree.
-	class overflow_visitor : public pdata::btree_visitor {
-	public:
-		explicit overflow_visitor(std::unordered_map<block_address, uint32_t> &c) : c_(c) {}
-		void visit_leaf(const pdata::node_context &, pdata::node_ref n) override {
-			for (uint32_t i = 0; i < n.nr_entries(); i++)
-				if (auto it = c_.find(n.key(i)); it != c_.end() && it->second == 3)
-					it->second = base::load_le32(n.value(i));
-		}
-		void damage(const pdata::btree_damage &d) override { bad = bad || d.fatal; }
-		bool bad = false;
-
-	private:
-		std::unordered_map<block_address, uint32_t> &c_;
-	} overflow(counts);
-	pdata::walk_btree(bm, root.ref_count_root, {4, false}, overflow);
-	if (overflow.bad)
-		return std::nullopt;
-	return counts;
+	const uint64_t left = bm.io().nr_blocks();
+	return pdata::read_nonzero_counts(bm, pdata::read_metadata_index(bm.io(), root, left), root, left);
 }
 
 // Walks the trees SB (and a held snapshot's copy) keeps: marks what they

@@ -77,7 +77,7 @@ void field_problems(const superblock &sb, bool live, block_address device_blocks
 		found("data block size " + std::to_string(sb.data_block_size) +
 		          " sectors is not a multiple of 128 between 128 and 2097152",
 		      live);
-	// Stale after the device grows (formats.md 13.1): only a larger value
+	// Stale after the device grows (doc/thin-format.md#growing-the-devices): only a larger value
 	// can mean the device lost blocks, and the space map's root says how
 	// many the pool really has (checked below and by the space-map check).
 	if (sb.metadata_nr_blocks > device_blocks)
@@ -124,7 +124,7 @@ std::vector<std::string> superblock_problems(const uint8_t *b, block_address loc
 	root_in_range("device details root", sb.device_details_root);
 	if (live && sb.metadata_snap)
 		root_in_range("metadata snapshot", sb.metadata_snap);
-	// A held snapshot's copy has zeroed space-map roots (formats.md 3).
+	// A held snapshot's copy has zeroed space-map roots (doc/thin-format.md#metadata-snapshot).
 	if (live) {
 		auto msm = sb.metadata_sm();
 		auto dsm = sb.data_sm();

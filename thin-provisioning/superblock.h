@@ -1,4 +1,4 @@
-// The thin-pool superblock (formats.md section 3), at block 0 and, for a
+// The thin-pool superblock (doc/thin-format.md#superblock), at block 0 and, for a
 // held metadata snapshot, at the block recorded in metadata_snap.
 //
 //   off size field                    off size field

@@ -1,4 +1,4 @@
-// thin_check: validates a pool's metadata (docs/cli.md 1).  LVM runs it as
+// thin_check: validates a pool's metadata (doc/tools.md#thin_check).  LVM runs it as
 // `thin_check -q --clear-needs-check-flag` at every pool activation, so the
 // exit code must be exact and -q must print nothing at all.
 #include "base/command_line.h"
@@ -108,7 +108,7 @@ int thin_check_main(int argc, char **argv) {
 		return stop(quiet, e.what());
 	}
 
-	check_report report(quiet);
+	check_report report(quiet ? nullptr : &std::cerr);
 	check_result result = check_metadata(*io, co, report);
 	if (!result.superblock_ok) {
 		if (looks_like_xml(*io))

@@ -1,5 +1,5 @@
 // thin_delta: the differences between two thin devices' mappings
-// (docs/cli.md 7, xml.md 5), for incremental backups.
+// (doc/tools.md#thin_delta, doc/xml.md#thin_delta-output), for incremental backups.
 //
 // Both trees are flattened to their lists of leaves (reading only internal
 // nodes), then merged.  A leaf the two devices share (the same block at the

@@ -1,4 +1,4 @@
-// thin_dump: binary metadata -> XML or human-readable text (docs/cli.md 2).
+// thin_dump: binary metadata -> XML or human-readable text (doc/tools.md#thin_dump).
 #include "base/command_line.h"
 #include "base/error.h"
 #include "base/output.h"

@@ -1,4 +1,4 @@
-// thin_ls: one line per thin device with the fields asked for (docs/cli.md 5).
+// thin_ls: one line per thin device with the fields asked for (doc/tools.md#thin_ls).
 #include "base/command_line.h"
 #include "base/error.h"
 #include "thin-provisioning/commands.h"

@@ -1,4 +1,4 @@
-// thin_metadata_size: how much metadata a pool needs (docs/cli.md 9), with
+// thin_metadata_size: how much metadata a pool needs (doc/tools.md#thin_metadata_size), with
 // the reference's formula, units and output forms.
 #include "base/command_line.h"
 #include "thin-provisioning/commands.h"

@@ -1,5 +1,5 @@
 // thin_repair: salvages what is readable from damaged metadata into a new
-// metadata device (docs/cli.md 4).  LVM runs it from `lvconvert --repair`.
+// metadata device (doc/tools.md#thin_repair).  LVM runs it from `lvconvert --repair`.
 #include "base/command_line.h"
 #include "base/error.h"
 #include "persistent-data/block_manager.h"

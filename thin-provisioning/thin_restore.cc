@@ -1,4 +1,4 @@
-// thin_restore: XML -> binary metadata (docs/cli.md 3).
+// thin_restore: XML -> binary metadata (doc/tools.md#thin_restore).
 #include "base/command_line.h"
 #include "base/error.h"
 #include "persistent-data/block_manager.h"

@@ -1,4 +1,4 @@
-// thin_rmap: which thin blocks map to the given data blocks (docs/cli.md 6).
+// thin_rmap: which thin blocks map to the given data blocks (doc/tools.md#thin_rmap).
 #include "base/command_line.h"
 #include "base/error.h"
 #include "base/output.h"

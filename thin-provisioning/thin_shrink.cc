@@ -1,4 +1,4 @@
-// thin_shrink: makes a pool fit a smaller data device (docs/cli.md 11, as
+// thin_shrink: makes a pool fit a smaller data device (doc/tools.md#thin_shrink, as
 // the newer line has it).  Every data block at or above the new size that
 // is in use moves to a free block below it: the data is copied on the data
 // device first (unless --no-copy), then the new metadata is written with

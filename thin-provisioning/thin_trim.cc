@@ -1,5 +1,5 @@
 // thin_trim: tells the data device that the blocks the pool does not use
-// are free (docs/cli.md 8): BLKDISCARD on a block device, holes punched in
+// are free (doc/tools.md#thin_trim): BLKDISCARD on a block device, holes punched in
 // a regular file (the reference accepts block devices only).
 //
 // Discarding destroys data, so the free ranges come from a data space map
@@ -9,9 +9,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "persistent-data/block_manager.h"
-#include "persistent-data/btree_walker.h"
-#include "persistent-data/checksum.h"
-#include "persistent-data/space_map_bitmap.h"
+#include "persistent-data/space_map_reader.h"
 #include "base/check_report.h"
 #include "thin-provisioning/commands.h"
 #include "thin-provisioning/metadata_checker.h"
@@ -30,44 +28,22 @@ const char USAGE[] = "Usage: thin_trim [options] --metadata-dev {device|file} --
                      "  {-h|--help}\n"
                      "  {-V|--version}\n";
 
-// Free ranges [begin, end) of the data space map, in data blocks.
+// Free ranges [begin, end) of the data space map, in data blocks.  Any
+// damage to the map is an error: a block it cannot vouch for is not free.
 std::vector<std::pair<uint64_t, uint64_t>> free_ranges(pdata::block_io &io, const superblock &sb) {
-	pdata::sm_root root = sb.data_sm();
 	pdata::block_manager bm(io, 64);
-	class index_visitor : public pdata::btree_visitor {
-	public:
-		void visit_leaf(const pdata::node_context &, pdata::node_ref n) override {
-			for (uint32_t i = 0; i < n.nr_entries(); i++)
-				bitmaps[n.key(i)] = pdata::decode_index_entry(n.value(i)).blocknr;
-		}
-		void damage(const pdata::btree_damage &d) override { throw base::error(io_name + ": " + d.reason); }
-		std::map<uint64_t, pdata::block_address> bitmaps;
-		std::string io_name;
-	} index;
-	index.io_name = io.name();
-	pdata::walk_btree(bm, root.bitmap_root, {pdata::INDEX_ENTRY_SIZE, false}, index);
-
+	pdata::sm_index index = pdata::read_data_index(bm, sb.data_sm());
 	std::vector<std::pair<uint64_t, uint64_t>> ranges;
-	std::vector<uint8_t> bitmap(pdata::BLOCK_SIZE);
-	for (uint64_t i = 0; i * pdata::ENTRIES_PER_BITMAP < root.nr_blocks; i++) {
-		auto it = index.bitmaps.find(i);
-		if (it == index.bitmaps.end())
-			throw base::error(io.name() + ": data space map has no bitmap " + std::to_string(i));
-		io.read(it->second, 1, bitmap.data());
-		if (auto problem = pdata::bitmap_validator().check(bitmap.data(), it->second))
-			throw base::error(io.name() + ": data space map: " + *problem);
-		for (uint32_t k = 0; k < pdata::ENTRIES_PER_BITMAP; k++) {
-			uint64_t b = i * pdata::ENTRIES_PER_BITMAP + k;
-			if (b >= root.nr_blocks)
-				break;
-			if (pdata::bitmap_block::get(bitmap.data(), k))
-				continue;
-			if (!ranges.empty() && ranges.back().second == b)
-				ranges.back().second++;
-			else
-				ranges.push_back({b, b + 1});
-		}
-	}
+	auto damage = pdata::for_each_entry(io, index, "data", [&](pdata::block_address b, uint32_t entry) {
+		if (entry)
+			return;
+		if (!ranges.empty() && ranges.back().second == b)
+			ranges.back().second++;
+		else
+			ranges.push_back({b, b + 1});
+	});
+	if (!damage.empty())
+		throw base::error(io.name() + ": " + damage.front().reason);
 	return ranges;
 }
 
@@ -102,7 +78,7 @@ int thin_trim_main(int argc, char **argv) {
 
 	// Only metadata that passes a full check may say which blocks are free.
 	{
-		check_report quiet_report(true);
+		check_report quiet_report(nullptr);
 		check_options o;
 		auto result = check_metadata(*io, o, quiet_report);
 		if (quiet_report.fatal_count() || !result.space_maps_checked)

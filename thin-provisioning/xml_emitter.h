@@ -1,5 +1,5 @@
-// Writes the emitter stream as the reference's XML (docs/xml.md 1) or its
-// human-readable text (docs/xml.md 1.4), byte for byte.
+// Writes the emitter stream as the reference's XML (doc/xml.md#thin-xml) or its
+// human-readable text (doc/xml.md#human-readable-format), byte for byte.
 #pragma once
 
 #include "base/output.h"

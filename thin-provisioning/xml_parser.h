@@ -1,4 +1,4 @@
-// Reads thin_dump's XML (docs/xml.md 1) and replays it as emitter events.
+// Reads thin_dump's XML (doc/xml.md#thin-xml) and replays it as emitter events.
 //
 // Streaming (expat): memory does not grow with the file.  Accepts what the
 // reference writes and LVM sends, plus the newer line's <def>/<ref>

@@ -75,7 +75,7 @@ TEST(Validators, MaxEntriesRule) {
 	EXPECT_EQ(max_entries_for(24), 126u);
 }
 
-// The superblock of formats.md section 12, byte for byte (written by the
+// The superblock of doc/thin-format.md#worked-example, byte for byte (written by the
 // reference thin_restore): our encoder must produce the same block,
 // including the checksum 0x7F999FF9.
 TEST(ThinSuperblock, MatchesTheReferenceBytes) {

@@ -117,8 +117,9 @@ TEST(CountArray, ResizeKeepsCountsBelowTheEndAndForgetsTheRest) {
 
 namespace {
 
-// The 2-bit entry I of a bitmap word, decoded the way formats.md 6.2 says:
-// bit 2i is the high bit, bit 2i+1 the low one.
+// The 2-bit entry I of a bitmap word, decoded the way
+// doc/persistent-data-format.md#bitmap-blocks says: bit 2i is the high bit,
+// bit 2i+1 the low one.
 uint32_t entry(uint64_t word, unsigned i) {
 	return uint32_t(((word >> (2 * i)) & 1) << 1 | ((word >> (2 * i + 1)) & 1));
 }

@@ -79,7 +79,7 @@ void thin_image(const uint8_t *data, size_t size) {
 	std::memcpy(bytes.data(), data, std::min(size, bytes.size()));
 	pdata::memory_block_io io(std::move(bytes));
 	try {
-		thin::check_report quiet(true);
+		thin::check_report quiet(nullptr);
 		thin::check_options opts;
 		thin::check_metadata(io, opts, quiet);
 		opts.metadata_snap = true;
@@ -139,7 +139,7 @@ void cache_image(const uint8_t *data, size_t size) {
 	std::memcpy(bytes.data(), data, std::min(size, bytes.size()));
 	pdata::memory_block_io io(std::move(bytes));
 	try {
-		base::check_report quiet(true);
+		base::check_report quiet(nullptr);
 		caching::check_cache_metadata(io, {}, quiet);
 		std::vector<uint8_t> b(pdata::BLOCK_SIZE);
 		io.read(0, 1, b.data());
@@ -175,7 +175,7 @@ void era_image(const uint8_t *data, size_t size) {
 	std::memcpy(bytes.data(), data, std::min(size, bytes.size()));
 	pdata::memory_block_io io(std::move(bytes));
 	try {
-		base::check_report quiet(true);
+		base::check_report quiet(nullptr);
 		era::check_era_metadata(io, {}, quiet);
 		std::vector<uint8_t> b(pdata::BLOCK_SIZE);
 		io.read(0, 1, b.data());

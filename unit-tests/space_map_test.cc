@@ -16,7 +16,7 @@ using testing_support::tree_root;
 namespace {
 
 TEST(SpaceMapBitmap, MatchesTheReferenceLayout) {
-	// formats.md 12: data blocks 10..14 with count 2, 20, 21 and 30 with
+	// doc/thin-format.md#worked-example: data blocks 10..14 with count 2, 20, 21 and 30 with
 	// count 1 give the bytes 00 00 50 15 00 0a 00 20.
 	std::vector<uint8_t> b(BLOCK_SIZE, 0);
 	bitmap_block bm(b.data());

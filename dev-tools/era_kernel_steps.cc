@@ -1,4 +1,4 @@
-#include "era/kernel_steps.h"
+#include "dev-tools/era_kernel_steps.h"
 
 #include "base/endian.h"
 #include "base/error.h"

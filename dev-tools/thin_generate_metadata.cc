@@ -7,11 +7,11 @@
 #include "base/error.h"
 #include "base/output.h"
 #include "base/progress.h"
+#include "dev-tools/commands.h"
+#include "dev-tools/pool.h"
 #include "persistent-data/block_manager.h"
-#include "thin-provisioning/commands.h"
 #include "thin-provisioning/metadata_dump.h"
 #include "thin-provisioning/output_target.h"
-#include "thin-provisioning/pool.h"
 #include "thin-provisioning/xml_emitter.h"
 
 #include <cerrno>

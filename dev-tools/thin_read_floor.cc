@@ -3,10 +3,10 @@
 // measured against in `make bench`.  --count prints the number of blocks.
 #include "base/command_line.h"
 #include "base/crc32c.h"
+#include "dev-tools/commands.h"
 #include "persistent-data/batch_reader.h"
 #include "persistent-data/checksum.h"
-#include "persistent-data/space_map_bitmap.h"
-#include "thin-provisioning/commands.h"
+#include "persistent-data/space_map_reader.h"
 #include "thin-provisioning/metadata_input.h"
 
 #include <iostream>
@@ -32,25 +32,14 @@ int thin_read_floor_main(int argc, char **argv) {
 		return base::usage_error(cli, "No input file provided.");
 	auto io = open_metadata(vm["input"].as<std::string>(), "Metadata device/file too small.");
 	superblock sb = read_superblock(*io);
-	pdata::sm_root root = sb.metadata_sm();
 
 	// The used blocks, from the metadata space map's bitmaps.
-	std::vector<uint8_t> index(pdata::BLOCK_SIZE);
-	io->read(root.bitmap_root, 1, index.data());
-	std::vector<pdata::block_address> bitmaps, used;
-	for (uint64_t i = 0; i * pdata::ENTRIES_PER_BITMAP < root.nr_blocks; i++)
-		bitmaps.push_back(pdata::decode_index_entry(index.data() + pdata::METADATA_INDEX_OFFSET +
-		                                            pdata::INDEX_ENTRY_SIZE * i)
-		                      .blocknr);
-	for (size_t i = 0; i < bitmaps.size(); i++) {
-		std::vector<uint8_t> bm(pdata::BLOCK_SIZE);
-		io->read(bitmaps[i], 1, bm.data());
-		for (uint32_t k = 0; k < pdata::ENTRIES_PER_BITMAP; k++) {
-			uint64_t b = i * pdata::ENTRIES_PER_BITMAP + k;
-			if (b < root.nr_blocks && pdata::bitmap_block::get(bm.data(), k))
-				used.push_back(b);
-		}
+	auto used_or_not = pdata::read_used_blocks(*io, pdata::read_metadata_index(*io, sb.metadata_sm()));
+	if (!used_or_not) {
+		std::cerr << io->name() << ": the metadata space map cannot be read\n";
+		return 1;
 	}
+	std::vector<pdata::block_address> used = std::move(*used_or_not);
 	if (vm.count("count")) {
 		std::cout << used.size() << "\n";
 		return 0;

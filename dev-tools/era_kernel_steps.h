@@ -5,7 +5,7 @@
 // snapshot whose view differs from the live one without a kernel.
 #pragma once
 
-#include "era/metadata_editor.h"
+#include "dev-tools/era_metadata_editor.h"
 
 namespace era {
 

@@ -1,4 +1,4 @@
-#include "era/metadata_editor.h"
+#include "dev-tools/era_metadata_editor.h"
 
 #include "base/error.h"
 #include "persistent-data/btree_node.h"

@@ -1,4 +1,4 @@
-#include "thin-provisioning/pool.h"
+#include "dev-tools/pool.h"
 
 #include "base/error.h"
 #include "persistent-data/checksum.h"
