@@ -53,14 +53,40 @@ TEST_F(ThinCheck, QuietMeansSilent) {
 	EXPECT_EQ(bad.out + bad.err, "");
 }
 
-TEST_F(ThinCheck, ReducedChecksPass) {
-	for (auto flag : {"--super-block-only", "--skip-mappings", "--ignore-non-fatal-errors"}) {
-		auto r = check({flag, meta()});
-		EXPECT_EQ(r.status, 0) << flag << r.err;
-		EXPECT_NE(r.out.find("TRANSACTION_ID=5"), std::string::npos) << flag;
+// Each reduced check is given damage it must not look at (or must forgive),
+// so a flag that is parsed but not honoured fails here: the full check of
+// the same image fails first.
+TEST_F(ThinCheck, ReducedChecksPassOverDamageTheyDoNotExamine) {
+	struct {
+		const char *flag;
+		std::vector<std::string> damage;
+	} cases[] = {
+	    {"--super-block-only", {"--kind", "bad-checksum", "--target", "mapping-leaf"}},
+	    {"--skip-mappings", {"--kind", "bad-checksum", "--target", "mapping-leaf"}},
+	    {"--ignore-non-fatal-errors", {"--kind", "count-high", "--sm", "metadata"}},
+	};
+	for (const auto &c : cases) {
+		std::string img = dir.path(std::string("damaged") + c.flag + ".bin");
+		ft::write_file(img, ft::read_file(meta()));
+		std::vector<std::string> damage{ft::tool("thin_generate_damage"), img};
+		damage.insert(damage.end(), c.damage.begin(), c.damage.end());
+		auto d = ft::run(damage);
+		ASSERT_EQ(d.status, 0) << d.err;
+		auto full = check({img});
+		EXPECT_EQ(full.status, 1) << c.flag << ": the damage went unnoticed by a full check";
+		auto r = check({c.flag, img});
+		EXPECT_EQ(r.status, 0) << c.flag << ": " << r.err;
+		EXPECT_NE(r.out.find("TRANSACTION_ID=5"), std::string::npos) << c.flag;
 	}
 	EXPECT_NE(check({"--skip-mappings", meta()}).err.find("examining top level of mapping tree"),
 	          std::string::npos);
+	// Damage a reduced check does examine still fails it.
+	std::string img = dir.path("leaf.bin");
+	ft::write_file(img, ft::read_file(meta()));
+	ASSERT_EQ(ft::run({ft::tool("thin_generate_damage"), img, "--kind", "bad-checksum", "--target", "mapping-leaf"})
+	              .status,
+	          0);
+	EXPECT_EQ(check({"--ignore-non-fatal-errors", img}).status, 1);
 }
 
 TEST_F(ThinCheck, BadInputs) {

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -79,12 +81,23 @@ TEST(BtreeCensus, TheDigestSeesEachValidLeafOnceAndChoosesWhatTheHandlerSees) {
 	std::mutex m;
 	std::map<block_address, int> digested;
 	std::set<std::thread::id> digest_threads;
+	// Which thread reads which run is a race; so the first leaf's digest
+	// waits (a few seconds at most) for a leaf digested on another thread,
+	// and a census that digests on one thread only cannot pass by luck.
+	std::condition_variable second_thread;
+	bool first_waited = false;
 	census.set_leaf_digest([&](uint64_t tag, block_address leaf, node_ref n) {
-		std::lock_guard<std::mutex> l(m);
+		std::unique_lock<std::mutex> l(m);
 		EXPECT_EQ(tag, 7u);
 		EXPECT_EQ(n.key(0), base::load_le64(t.raw(leaf) + 32));
 		digested[leaf]++;
 		digest_threads.insert(std::this_thread::get_id());
+		if (digest_threads.size() > 1)
+			second_thread.notify_all();
+		else if (!first_waited) {
+			first_waited = true;
+			second_thread.wait_for(l, std::chrono::seconds(5), [&] { return digest_threads.size() > 1; });
+		}
 		return n.key(0) / 252 % 3 == 0; // every third leaf goes on to the handler
 	});
 	// The same tree from two roots: it is read once; the root has two
@@ -120,7 +133,7 @@ TEST(BtreeCensus, TheDigestSeesEachValidLeafOnceAndChoosesWhatTheHandlerSees) {
 	EXPECT_NE(damaged[bad_sum].find("checksum"), std::string::npos) << damaged[bad_sum];
 	EXPECT_EQ(damaged[bad_order], "keys are out of order");
 	EXPECT_EQ(census.entries_below(t.root), (NR_LEAVES - 2) * 252);
-	EXPECT_FALSE(digest_threads.empty());
+	EXPECT_EQ(digest_threads.size(), 2u) << "both threads read, so both digest";
 }
 
 // Without a digest, the handler sees every valid leaf, as before.
