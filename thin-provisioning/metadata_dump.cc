@@ -149,7 +149,7 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 	// Repair: subtrees a damaged node cut off, given back to their devices.
 	orphan_mappings orphans;
 	if (opts.repair) {
-		orphans = find_orphans(bm, sb, details.entries);
+		orphans = find_orphans(bm, sb, details.entries, opts.other_top_levels);
 		result.damage.insert(result.damage.end(), orphans.notes.begin(), orphans.notes.end());
 		roots.entries.insert(orphans.found_roots.begin(), orphans.found_roots.end());
 	}

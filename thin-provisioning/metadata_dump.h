@@ -8,6 +8,7 @@
 #include "thin-provisioning/emitter.h"
 #include "thin-provisioning/superblock.h"
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,6 +22,8 @@ struct dump_options {
 	std::set<uint64_t> dev_ids; // empty: every device
 	std::optional<uint64_t> transaction_id, nr_data_blocks;
 	std::optional<uint32_t> data_block_size;
+	// Repair: other top levels found on the device (superblock_salvage.h).
+	std::vector<std::map<uint64_t, pdata::block_address>> other_top_levels;
 };
 
 struct dump_result {

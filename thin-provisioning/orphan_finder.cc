@@ -252,6 +252,32 @@ struct root_hints {
 	std::map<uint64_t, block_address> roots;
 };
 
+// The roots that the other top levels on the device (mostly copies the
+// kernel replaced: a device's root changes only when it is written, so an
+// older copy still names the current root of every device not written
+// since) name for one device only, among the orphaned trees TOPS: tree T
+// for device D when every such top level naming T names it for D and none
+// names another orphaned tree for D.  (An origin and its snapshot share a
+// root until one is written: a copy from then names it for both, and it is
+// not used for either.)
+std::map<uint64_t, block_address> exclusively_named(const std::vector<std::map<uint64_t, block_address>> &tops_found,
+                                                    const orphan_tops &tops) {
+	std::unordered_set<block_address> orphaned(tops.tops.begin(), tops.tops.end());
+	std::map<uint64_t, std::set<block_address>> trees_of;
+	std::map<block_address, std::set<uint64_t>> devs_of;
+	for (const auto &top : tops_found)
+		for (const auto &[dev, root] : top)
+			if (orphaned.count(root)) {
+				trees_of[dev].insert(root);
+				devs_of[root].insert(dev);
+			}
+	std::map<uint64_t, block_address> out;
+	for (const auto &[dev, trees] : trees_of)
+		if (trees.size() == 1 && devs_of[*trees.begin()].size() == 1)
+			out[dev] = *trees.begin();
+	return out;
+}
+
 // Devices whose details are read but whose top-level entry is lost (the
 // top level is damaged): each gets the orphaned tree whose mapping count is
 // its mapped_blocks, when that is unambiguous.  Several devices of one
@@ -327,6 +353,7 @@ identify_roots(pdata::block_manager &bm, const std::unordered_map<block_address,
 				break;
 			}
 		bool all = named.size() == devs.size();
+		std::vector<uint64_t> unnamed;
 		for (uint64_t d : devs) {
 			auto n = named.find(d);
 			if (n != named.end() && (all || hints[n->second.second].alone)) {
@@ -334,10 +361,29 @@ identify_roots(pdata::block_manager &bm, const std::unordered_map<block_address,
 				notes.push_back(name(d) + ": mapping root found at block " + std::to_string(found[d]) +
 				                " (an orphaned tree of its " + what + " " + hints[n->second.second].source +
 				                " names for it)");
-			} else
-				notes.push_back(name(d) + ": " + std::to_string(trees.size()) + " orphaned trees of its " + what +
-				                " could be its own and nothing tells which: its mappings are left out");
+			} else {
+				if (n != named.end())
+					use[n->second.first]--; // (a hint not taken holds no place)
+				unnamed.push_back(d);
+			}
 		}
+		// The last device of a count and the last tree of it with a
+		// reference to spare belong together: every other tree of the
+		// count went to a device that lost its root.
+		std::vector<block_address> spare;
+		for (block_address tr : trees)
+			for (uint32_t i = use[tr]; i < missing[tr]; i++)
+				spare.push_back(tr);
+		if (unnamed.size() == 1 && spare.size() == 1 && unnamed.size() < devs.size()) {
+			found[unnamed.front()] = spare.front();
+			notes.push_back(name(unnamed.front()) + ": mapping root found at block " +
+			                std::to_string(spare.front()) + " (the one orphaned tree of its " + what +
+			                " left when the other devices of that count had theirs)");
+			continue;
+		}
+		for (uint64_t d : unnamed)
+			notes.push_back(name(d) + ": " + std::to_string(trees.size()) + " orphaned trees of its " + what +
+			                " could be its own and nothing tells which: its mappings are left out");
 	}
 	return found;
 }
@@ -345,7 +391,8 @@ identify_roots(pdata::block_manager &bm, const std::unordered_map<block_address,
 } // namespace
 
 orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
-                             const std::map<uint64_t, device_details> &details) {
+                             const std::map<uint64_t, device_details> &details,
+                             const std::vector<std::map<uint64_t, block_address>> &other_top_levels) {
 	orphan_mappings out;
 	auto counts = stored_counts(bm, sb);
 	if (!counts) {
@@ -400,6 +447,7 @@ orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
 		auto tops = find_tops(bm, *counts, refs, reached, claimed);
 		std::vector<root_hints> hints;
 		hints.push_back({"the damaged top level", true, unchecked_top_level(bm.io(), sb.data_mapping_root)});
+		hints.push_back({"a top level the kernel replaced", true, exclusively_named(other_top_levels, tops)});
 		hints.push_back({"the metadata snapshot", false, {snapshot_roots.begin(), snapshot_roots.end()}});
 		out.found_roots = identify_roots(bm, *counts, refs, tops, rootless, details, hints, out.notes);
 		for (const auto &[dev, root] : out.found_roots) {

@@ -46,7 +46,12 @@ struct orphan_mappings {
 // SB: the superblock whose trees are being salvaged; its metadata space map
 // tells which blocks are in use.  DETAILS: the devices' details as read.
 // Returns nothing (with a note) when that space map cannot be read.
+// OTHER_TOP_LEVELS: top levels found on the device besides the live one
+// (the copies the kernel replaced), dev id -> root each; a root one of them
+// names for a device alone, and for no other device, identifies that
+// device's lost root among trees of equal count.
 orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
-                             const std::map<uint64_t, device_details> &details);
+                             const std::map<uint64_t, device_details> &details,
+                             const std::vector<std::map<uint64_t, pdata::block_address>> &other_top_levels = {});
 
 } // namespace thin

@@ -5,6 +5,7 @@
 #include "persistent-data/batch_reader.h"
 #include "persistent-data/btree_node.h"
 #include "persistent-data/checksum.h"
+#include "persistent-data/space_map_reader.h"
 #include "thin-provisioning/device_details.h"
 
 #include <algorithm>
@@ -28,6 +29,7 @@ struct scan {
 	struct node {
 		uint32_t value_size;
 		bool leaf;
+		uint32_t nr_entries;
 	};
 	std::unordered_map<block_address, node> nodes;
 	std::unordered_map<block_address, std::vector<block_address>> children; // internal nodes
@@ -77,7 +79,7 @@ scan scan_device(pdata::block_io &io, block_address claimed) {
 		if (!nd.keys_ascending())
 			return; // not a node we can use
 		uint32_t nr = nd.nr_entries();
-		s.nodes[b] = {nd.value_size(), nd.is_leaf()};
+		s.nodes[b] = {nd.value_size(), nd.is_leaf(), nr};
 		if (!nd.is_leaf()) {
 			auto &kids = s.children[b];
 			for (uint32_t i = 0; i < nr; i++) {
@@ -238,6 +240,47 @@ bool same_devices(const tree &details, const tree &top) {
 	return true;
 }
 
+// The mappings below mapping root ROOT as the scan saw them (leaf entry
+// counts summed; a missing or cyclic node ends the count with what is
+// known).
+uint64_t mappings_below(const scan &s, block_address root) {
+	uint64_t total = 0;
+	std::vector<block_address> stack{root};
+	std::unordered_set<block_address> seen;
+	while (!stack.empty()) {
+		block_address b = stack.back();
+		stack.pop_back();
+		auto it = s.nodes.find(b);
+		if (it == s.nodes.end() || it->second.value_size != MAPPING_VALUE_SIZE || !seen.insert(b).second)
+			continue;
+		if (it->second.leaf)
+			total += it->second.nr_entries;
+		else
+			for (block_address k : s.children.at(b))
+				stack.push_back(k);
+	}
+	return total;
+}
+
+// How well top-level tree TOP fits the details DETAILS and the live
+// metadata space map USED (when readable): whether its root is in use
+// (the kernel frees the old copies a transaction replaced, so stale top
+// levels with the same devices are not), how many of its device roots are
+// in use, and how many devices' trees hold exactly their mapped_blocks.
+using top_fit = std::tuple<bool, size_t, size_t>;
+
+top_fit fit_of(const scan &s, block_address root, const tree &top, const tree &details,
+               const std::unordered_set<block_address> *used) {
+	auto in_use = [&](block_address b) { return !used || used->count(b); };
+	size_t roots_in_use = 0, counts_fit = 0;
+	for (const auto &[dev, r] : top.mapping_roots) {
+		roots_in_use += in_use(r);
+		auto d = details.details.find(dev);
+		counts_fit += d != details.details.end() && mappings_below(s, r) == d->second.mapped_blocks;
+	}
+	return {in_use(root), roots_in_use, counts_fit};
+}
+
 bool plausible_block_size(uint32_t s) { return s >= 128 && s <= 2097152 && s % 128 == 0; }
 
 std::string damaged_top_level(const superblock &sb) {
@@ -324,20 +367,45 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 	std::optional<score> live_score, live_details_score;
 	if (live) {
 		tree d = c.classify(live->device_details_root), t = c.classify(live->data_mapping_root);
+		// The live metadata space map's blocks in use, when it is readable:
+		// old copies of a tree that a later transaction replaced are free.
+		std::optional<std::unordered_set<block_address>> used;
+		if (live->metadata_sm().nr_blocks) {
+			auto index = pdata::read_metadata_index(io, live->metadata_sm(), io.nr_blocks());
+			if (auto blocks = pdata::read_used_blocks(io, index))
+				used.emplace(blocks->begin(), blocks->end());
+		}
 		// The one tree of KIND matching OTHER's devices, not the snapshot's.
+		// Several top levels may name the same devices (the kernel leaves
+		// the copies it replaced on the device): only one whose root the
+		// space map counts is taken, the one that fits best - device roots
+		// in use, then devices whose trees hold their mapped_blocks - and
+		// a tie is ambiguous.
 		auto matching = [&](const std::vector<std::pair<block_address, tree>> &candidates, const tree &other,
 		                    bool other_is_details, block_address snapshots) -> std::optional<block_address> {
-			std::optional<block_address> found;
+			std::optional<std::pair<top_fit, block_address>> found;
+			bool tied = false;
 			for (const auto &[b, cand] : candidates) {
 				if (b == snapshots)
 					continue;
 				if (other_is_details ? !same_devices(other, cand) : !same_devices(cand, other))
 					continue;
-				if (found)
-					return std::nullopt; // ambiguous: leave it to the scan
-				found = b;
+				top_fit f = other_is_details ? fit_of(s, b, cand, other, used ? &*used : nullptr)
+				                             : top_fit{!used || used->count(b), 0, 0};
+				// (A free tree is a copy a transaction replaced: its
+				// roots are old, and their blocks may be reused.)
+				if (!std::get<0>(f))
+					continue;
+				if (found && f == found->first)
+					tied = true;
+				else if (!found || f > found->first) {
+					found = {f, b};
+					tied = false;
+				}
 			}
-			return found;
+			if (!found || tied)
+				return std::nullopt; // none, or ambiguous: leave it to the scan
+			return found->second;
 		};
 		if (d.kind == tree_kind::details && t.kind != tree_kind::top_level) {
 			if (auto b = matching(top_roots, d, true, snap_copy ? snap_copy->data_mapping_root : UINT64_MAX)) {
@@ -408,6 +476,9 @@ salvaged_superblock salvage_superblock(pdata::block_io &io, const superblock_ove
 		return *s.max_data_block + 1;
 	};
 	out.sb = live.value_or(superblock{});
+	for (const auto &[b, t] : top_roots)
+		if (b != out.sb.data_mapping_root && !(snap_copy && b == snap_copy->data_mapping_root))
+			out.other_top_levels.push_back(t.mapping_roots);
 	if (live && (live->version < 1 || live->version > 2)) {
 		out.notes.push_back("superblock: unknown version " + std::to_string(live->version) +
 		                    " ignored (the kernel does not read it); writing version 2");

@@ -22,6 +22,7 @@
 #include "persistent-data/block_io.h"
 #include "thin-provisioning/superblock.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,11 @@ struct salvaged_superblock {
 	superblock sb;           // the roots and fields to work from
 	uint64_t nr_data_blocks; // the data device's size
 	bool scanned = false;    // the roots were found by scanning
+	// Top levels of the mapping tree the scan found besides the one used
+	// and the metadata snapshot's: mostly the copies the kernel replaced
+	// (dev id -> mapping root each).  Evidence for the orphan finder when
+	// the live top level is lost; never trusted on its own.
+	std::vector<std::map<uint64_t, pdata::block_address>> other_top_levels;
 	std::vector<std::string> notes; // what was found and inferred, for stderr
 };
 

@@ -126,6 +126,7 @@ int run(int argc_in, char **argv_in) {
 			std::cerr << line << "\n";
 		live = found.sb;
 		salvaged_nr_data_blocks = found.nr_data_blocks;
+		d.other_top_levels = std::move(found.other_top_levels);
 	} else
 		live = read_superblock(*io);
 	superblock sb = live;

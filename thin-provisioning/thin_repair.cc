@@ -81,6 +81,7 @@ int thin_repair_main(int argc, char **argv) {
 		d.transaction_id = overrides.transaction_id;
 		d.data_block_size = overrides.data_block_size;
 		d.nr_data_blocks = overrides.nr_data_blocks;
+		d.other_top_levels = std::move(found.other_top_levels);
 		dump_result r = dump_metadata(in_bm, sb, found.nr_data_blocks, d, *builder);
 		if (!quiet)
 			for (const auto &line : r.damage)
