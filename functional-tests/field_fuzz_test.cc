@@ -134,6 +134,16 @@ protected:
 		if (g.status != 0)
 			throw std::runtime_error(g.err);
 		images.push_back({"generated", gen, "thin"});
+		// Device trees of three levels: over 126 * 252 = 31,752 mappings a
+		// device (the generated pool above has two levels, thin-discard's
+		// origin two as well).
+		std::string deep = dir->path("generated-deep.img");
+		ft::make_zero_file(deep, 32 << 20);
+		g = ft::run({ft::tool("thin_generate_metadata"), "-q", "-o", deep, "--devices", "1", "--mappings", "40000",
+		             "--run-length", "1", "--snapshots", "2", "--writes", "500"});
+		if (g.status != 0)
+			throw std::runtime_error(g.err);
+		images.push_back({"generated-deep", deep, "thin"});
 		if (all) {
 			kernel("thin-basic", "meta", "thin");
 			kernel("thin-many", "held", "thin");
@@ -260,6 +270,28 @@ protected:
 		}
 		out << "cases " << all_cases.size() - unchanged << ", wrong " << bad << ", unchanged (skipped) " << unchanged
 		    << "\n";
+		// Per image: what each repair recovered in all, over the cases
+		// the reference's repair did not fail (and how many it failed).
+		struct totals {
+			size_t cases = 0, ref_failed = 0;
+			uint64_t ours = 0, theirs = 0;
+		};
+		std::map<std::string, totals> by_image;
+		for (const auto &o : all_cases) {
+			if (o.problem == "unchanged")
+				continue;
+			auto &t = by_image[o.image];
+			t.cases++;
+			if (o.ref_repair) {
+				t.ref_failed++;
+				continue;
+			}
+			t.ours += o.ours;
+			t.theirs += o.theirs;
+		}
+		for (const auto &[name, t] : by_image)
+			out << "recovered " << name << ": " << t.cases << " cases, ours " << t.ours << ", reference "
+			    << t.theirs << " (reference repair failed on " << t.ref_failed << ")\n";
 	}
 
 	static ft::scratch *dir;
