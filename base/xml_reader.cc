@@ -653,6 +653,19 @@ struct expat_context {
 		if (sink.stopped())
 			XML_StopParser(parser, XML_FALSE);
 	}
+	// An exception must not unwind through expat's C frames: a callback
+	// keeps what escaped the sink (the sinks catch the handler's own; a
+	// batch that cannot grow throws bad_alloc), stops the parser, and the
+	// exception is thrown again once XML_Parse has returned.
+	std::exception_ptr escaped;
+	void stop_with(std::exception_ptr e) {
+		escaped = std::move(e);
+		XML_StopParser(parser, XML_FALSE);
+	}
+	void rethrow_escaped() const {
+		if (escaped)
+			std::rethrow_exception(escaped);
+	}
 };
 
 void on_expat_start(void *data, const XML_Char *name, const XML_Char **atts) {
@@ -661,8 +674,12 @@ void on_expat_start(void *data, const XML_Char *name, const XML_Char **atts) {
 		c->skip_starts--;
 		return;
 	}
-	c->sink.start(name, atts, c->index());
-	c->check_stopped();
+	try {
+		c->sink.start(name, atts, c->index());
+		c->check_stopped();
+	} catch (...) {
+		c->stop_with(std::current_exception());
+	}
 }
 
 void on_expat_end(void *data, const XML_Char *name) {
@@ -671,8 +688,12 @@ void on_expat_end(void *data, const XML_Char *name) {
 		c->skip_ends--;
 		return;
 	}
-	c->sink.end(name, c->index());
-	c->check_stopped();
+	try {
+		c->sink.end(name, c->index());
+		c->check_stopped();
+	} catch (...) {
+		c->stop_with(std::current_exception());
+	}
 }
 
 using parser_ptr = std::unique_ptr<XML_ParserStruct, void (*)(XML_Parser)>;
@@ -704,7 +725,9 @@ std::string expat_error(const expat_context &c, const std::string &path) {
 // Parses N bytes at DATA (LAST: the input ends there); false when expat
 // failed or was stopped.
 bool feed(expat_context &c, const char *data, size_t n, bool last, parse_outcome &out, const std::string &path) {
-	if (XML_Parse(c.parser, data, int(n), last) != XML_STATUS_ERROR)
+	auto status = XML_Parse(c.parser, data, int(n), last);
+	c.rethrow_escaped();
+	if (status != XML_STATUS_ERROR)
 		return true;
 	if (XML_GetErrorCode(c.parser) != XML_ERROR_ABORTED)
 		out.xml_error = expat_error(c, path);
@@ -726,7 +749,7 @@ parse_outcome parse(const std::string &path, xml_source &src, event_sink &sink, 
 		}
 	}
 	parser_ptr parser = new_parser();
-	expat_context c{parser.get(), sink};
+	expat_context c{parser.get(), sink, 0, 0, 0, 0, nullptr};
 	XML_SetUserData(parser.get(), &c);
 	XML_SetElementHandler(parser.get(), on_expat_start, on_expat_end);
 	std::unique_ptr<xml_source> again;
@@ -760,7 +783,9 @@ parse_outcome parse(const std::string &path, xml_source &src, event_sink &sink, 
 			throw std::bad_alloc();
 		size_t n = from->read(static_cast<char *>(buf), READ_SIZE);
 		bool last = n == 0;
-		if (XML_ParseBuffer(parser.get(), int(n), last) == XML_STATUS_ERROR) {
+		auto status = XML_ParseBuffer(parser.get(), int(n), last);
+		c.rethrow_escaped();
+		if (status == XML_STATUS_ERROR) {
 			if (XML_GetErrorCode(parser.get()) != XML_ERROR_ABORTED)
 				out.xml_error = expat_error(c, path);
 			return out;

@@ -58,6 +58,9 @@ public:
 			log += a.boolean("v") ? "T" : "F";
 		if (++starts == fail_at)
 			throw std::runtime_error("the handler gave up");
+		if (starts == foreign_at)
+			throw 42; // not a std::exception: it must come out as it is
+
 	}
 	void end(const std::string &el) override { log += "</" + el + ">"; }
 	void finish() override {
@@ -66,7 +69,7 @@ public:
 			throw base::xml_input_error("left open");
 	}
 	std::string log;
-	size_t starts = 0, fail_at = 0;
+	size_t starts = 0, fail_at = 0, foreign_at = 0;
 	bool open_at_end = false;
 };
 
@@ -184,6 +187,37 @@ TEST(XmlReader, AnyHandlerExceptionStopsTheRead) {
 	auto o = both("<a><b/><b/><b/><b/></a>", 3);
 	EXPECT_EQ(o.error, ":1:8: the handler gave up");
 	EXPECT_EQ(o.log.find("|finish"), std::string::npos);
+}
+
+// The handler throws at the first, a middle and the last element: one and
+// two threads, scanner and expat alike, stop there with the error at that
+// element's place, and nothing unwinds through expat (a foreign exception
+// comes out as it was thrown).
+TEST(XmlReader, AHandlerThrowingAnywhereStopsTheReadAtThatElement) {
+	std::string text = "<a>\n";
+	for (int i = 0; i < 40000; i++)
+		text += "  <b n=\"" + std::to_string(i) + "\"/>\n";
+	text += "  <c/>\n</a>\n";
+	// Element K (from 1) is on line K: <a> on 1, <b n="k-2"> on k, <c/> last.
+	for (size_t k : {size_t(1), size_t(20001), size_t(40002)}) {
+		auto o = both(text, k);
+		EXPECT_EQ(o.error, ":" + std::to_string(k) + ":" + (k == 1 ? "1" : "3") + ": the handler gave up") << k;
+		EXPECT_EQ(o.log.find("|finish"), std::string::npos) << k;
+		temp_file f(text);
+		for (auto threads : {base::xml_threads::one, base::xml_threads::two})
+			for (auto scanner : {base::xml_scanner::expat, base::xml_scanner::fast}) {
+				recorder r;
+				r.foreign_at = k;
+				int thrown = 0;
+				try {
+					base::read_xml(f.path, r, "", threads, scanner);
+				} catch (int v) {
+					thrown = v;
+				}
+				EXPECT_EQ(thrown, 42) << k;
+				EXPECT_EQ(r.starts, k) << "the read went on past the element that threw";
+			}
+	}
 }
 
 TEST(XmlReader, FinishSpeaksAtTheEnd) {
