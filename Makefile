@@ -4,7 +4,8 @@
 #   make test            unit and functional tests, then "N passed, N failed"
 #   make demo            build, then run the tools on a bundled example
 #   make bench           benchmarks against the reference tools
-#   make bench-big       the same on a 16 GiB pool, warm and cold cache
+#   make bench-big       a 16 GiB pool, warm and cold cache (BIG_GIB=)
+#   make bench-big-ref   the same at 2 GiB with the reference beside ours
 #   make kernel-test     the real kernel (in a VM) reads what our tools wrote
 #   make lvm-test        LVM2 (in a VM) drives our tools
 #   make fuzz            libFuzzer targets (clang), FUZZ_TIME seconds each
@@ -14,6 +15,7 @@
 #   make deb-test        that package installed beside lvm2 in a chroot
 #   make STATIC=1        a fully static binary
 #   make SANITIZE=1 BUILD=asan test         all tests under ASan+UBSan
+#   make tsan            the threaded code under ThreadSanitizer (tsan/)
 #   make clean
 
 BUILD ?= .
@@ -41,6 +43,12 @@ endif
 ifeq ($(SANITIZE),1)
 CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -Wno-maybe-uninitialized
 LDFLAGS += -fsanitize=address,undefined
+endif
+# ThreadSanitizer (make tsan): the threaded readers, the XML reader's two
+# threads, the count feeder.
+ifeq ($(SANITIZE),thread)
+CXXFLAGS += -fsanitize=thread -fno-omit-frame-pointer -Wno-maybe-uninitialized
+LDFLAGS += -fsanitize=thread
 endif
 
 # Boost and expat are linked statically so the installed binary needs only
@@ -77,7 +85,7 @@ MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share
 DRACUTDIR ?= $(PREFIX)/lib/dracut
 
-.PHONY: all test unit-test functional-test demo bench bench-big kernel-test lvm-test deb-test fuzz-fields fuzz fuzz-build install install-files deb uninstall clean links
+.PHONY: bench-big-ref tsan tsan-run all test unit-test functional-test demo bench bench-big kernel-test lvm-test deb-test fuzz-fields fuzz fuzz-build install install-files deb uninstall clean links
 .DELETE_ON_ERROR:
 
 all: links
@@ -87,7 +95,8 @@ $(DEPS_OK): build-aux/deps.sh
 	@build-aux/deps.sh build
 	@touch $@
 
-$(TEST_DEPS_OK): build-aux/deps.sh
+# (After the build's: two apt-get runs at once under -j2 fight over the lock.)
+$(TEST_DEPS_OK): build-aux/deps.sh $(DEPS_OK)
 	@mkdir -p $(@D)
 	@build-aux/deps.sh test
 	@touch $@
@@ -131,6 +140,14 @@ test: links $(UNIT) $(FUNC)
 demo: links
 	build-aux/demo.sh $(abspath $(BINDIR))
 
+# The unit and functional tests and the thin tools on a 2M-mapping pool,
+# built with ThreadSanitizer in tsan/ (build-aux/tsan.sh).
+tsan:
+	$(MAKE) BUILD=tsan SANITIZE=thread OPT="-O1 -g" tsan-run
+
+tsan-run: links $(UNIT) $(FUNC)
+	build-aux/tsan.sh $(abspath $(BINDIR)) $(abspath $(UNIT)) $(abspath $(FUNC))
+
 $(BINDIR)/fuzz-%: $(OBJDIR)/unit-tests/fuzz/%.o $(OBJDIR)/unit-tests/fuzz_targets.o $(LIB)
 	@mkdir -p $(@D)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(TOOL_LIBS)
@@ -148,6 +165,10 @@ bench: links
 
 bench-big: links
 	build-aux/bench-big.sh $(abspath $(BINDIR))
+
+# The same at BIG_GIB (default 2) with the reference's rows beside ours.
+bench-big-ref: links
+	BIG_GIB=$(or $(BIG_GIB),2) BIG_REFERENCE=1 build-aux/bench-big.sh $(abspath $(BINDIR))
 
 # Every field of every on-disk structure mutated, every mutation, on every
 # fuzz image (make test runs a sample); the table goes to fuzz-fields.tsv.

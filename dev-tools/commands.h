@@ -10,6 +10,7 @@ int xml_parse_floor_main(int argc, char **argv);
 namespace thin {
 int thin_generate_damage_main(int argc, char **argv);
 int thin_generate_metadata_main(int argc, char **argv);
+int thin_generate_big_main(int argc, char **argv);
 int thin_read_floor_main(int argc, char **argv);
 } // namespace thin
 
@@ -27,4 +28,5 @@ using devtools::xml_parse_floor_main;
 using era::era_generate_damage_main;
 using thin::thin_generate_damage_main;
 using thin::thin_generate_metadata_main;
+using thin::thin_generate_big_main;
 using thin::thin_read_floor_main;

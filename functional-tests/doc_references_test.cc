@@ -30,7 +30,7 @@ namespace {
 // Build output, VCS data and binary fixtures: nothing there is ours to
 // keep in step (top-level names are the build directories .gitignore
 // lists).
-const std::set<std::string> SKIPPED_DIRS = {".git", "obj", "bin", "asan", "static", "fuzz", "deb",
+const std::set<std::string> SKIPPED_DIRS = {".git", "obj", "bin", "asan", "tsan", "static", "fuzz", "deb",
                                             "functional-tests/fixtures"};
 
 // GitHub's heading anchor: lowercase, spaces to '-', punctuation other than
