@@ -95,6 +95,36 @@ TEST(CountArray, RandomIncDecSetAgainstAModel) {
 	expect_equal(a, model, size);
 }
 
+// Counts of 255 and above (an origin's blocks under thousands of
+// snapshots) through every path: single increments, run increments, set,
+// dec, and a shrink that must forget them.
+TEST(CountArray, CountsPastTheWidePagesLimitStayExactThroughEveryPath) {
+	count_array a(100);
+	for (uint32_t i = 0; i < 70000; i++)
+		a.inc(5); // past 15, 255 and 65535
+	EXPECT_EQ(a.get(5), 70000u);
+	count_array::incrementer inc(a);
+	for (int i = 0; i < 1000; i++)
+		inc.inc_run_inside(0, 32);
+	for (uint64_t b = 0; b < 32; b++)
+		EXPECT_EQ(a.get(b), b == 5 ? 71000u : 1000u) << b;
+	a.set(7, 300);
+	for (int i = 0; i < 46; i++)
+		a.dec(7);
+	EXPECT_EQ(a.get(7), 254u); // back in the wide page
+	a.inc(7, 20);
+	EXPECT_EQ(a.get(7), 274u);
+	a.resize(5);
+	a.resize(100);
+	EXPECT_EQ(a.get(5), 0u);
+	EXPECT_EQ(a.get(7), 0u);
+	a.inc(5);
+	EXPECT_EQ(a.get(5), 1u); // no stale huge count behind the nibble
+	a.set(5, 15);
+	EXPECT_EQ(a.get(5), 15u);
+	EXPECT_EQ(a.get(4), 1000u);
+}
+
 TEST(CountArray, ResizeKeepsCountsBelowTheEndAndForgetsTheRest) {
 	count_array a(10);
 	a.set(3, 2);
