@@ -41,7 +41,7 @@ img=$cache/$name.img
 out=$cache/thin-big-repaired.img
 start_all=$(date +%s)
 
-if [ ! -s "$img.done" ]; then
+if [ ! -s "$img.done" ] || [ ! -s "$img" ]; then
 	echo "generating $img ..." >&2
 	rm -f "$img"
 	truncate -s "${gib}G" "$img"
@@ -60,7 +60,9 @@ drop_cache() {
 	[ -w /proc/sys/vm/drop_caches ] && echo 1 > /proc/sys/vm/drop_caches || true
 }
 
-# run COLD CMD...: prints "wall_s cpu_s max_kb" of one run.
+# run COLD CMD...: prints "wall_s cpu_s max_kb" of one run; a run that
+# fails has a '!' after its wall time, and what it last said (and how it
+# ended) is kept for the notes under the table.
 run() {
 	cold=$1
 	shift
@@ -70,15 +72,23 @@ run() {
 		# (Every block in use read once: warm for whatever tool runs next.)
 		"$bin/pdata_tools" thin_read_floor "$img" > /dev/null
 	fi
-	/usr/bin/time -f "%e %U %S %M" -o /tmp/dmpd-bench-big-time "$@" > /dev/null 2>&1 || true
-	awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' /tmp/dmpd-bench-big-time
+	/usr/bin/time -f "%e %U %S %M" -o /tmp/dmpd-bench-big-time "$@" > /dev/null 2> /tmp/dmpd-bench-big-err || true
+	# (time writes "Command exited with non-zero status N" or "Command
+	# terminated by signal N" above its figures when the run failed.)
+	if [ "$(wc -l < /tmp/dmpd-bench-big-time)" -gt 1 ]; then
+		echo "${1##*/} ($cold): $(head -n 1 /tmp/dmpd-bench-big-time); it said: $(tail -n 1 /tmp/dmpd-bench-big-err)" >> "$failures"
+		tail -n 1 /tmp/dmpd-bench-big-time | awk '{ printf "%s! %.2f %s\n", $1, $2 + $3, $4 }'
+	else
+		awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' /tmp/dmpd-bench-big-time
+	fi
 }
 
 used=$("$bin/pdata_tools" thin_read_floor --count "$img")
 devices=$("$bin/thin_ls" --no-headers -o DEV "$img" | wc -l)
 dump_bytes=$("$bin/thin_dump" "$img" | wc -c)
 table=$(mktemp)
-trap 'rm -f "$table"' EXIT
+failures=$(mktemp)
+trap 'rm -f "$table" "$failures"' EXIT
 {
 	echo "image: $name: $used metadata blocks in use ($(( used * 4 / 1024 )) MiB), $devices thin devices," \
 		"$mappings mappings each, a metadata snapshot held; dump $(( dump_bytes / 1048576 )) MiB"
@@ -114,6 +124,7 @@ for cache_state in warm cold; do
 			set -- $(run "$cache_state" "/usr/sbin/$name_" $args)
 			ref_wall=$1 ref_cpu=$2 ref_rss=$3
 			ratio=$(awk -v a="$wall" -v b="$ref_wall" 'BEGIN { if (a > 0) printf "%.1f", b / a; else print "-" }')
+			case $ref_wall in *!) ratio=failed ;; esac
 		fi
 		# (The dump is measured against the dump floor, the rest against
 		# the read floor.)
@@ -124,6 +135,7 @@ for cache_state in warm cold; do
 			"$ref_wall" "$ref_cpu" "$ref_rss" "$ratio" "$xf" | tee -a "$table"
 	done
 done
+[ -s "$failures" ] && sed 's/^/failed: /' "$failures" | tee -a "$table"
 echo "bench-big: $(( $(date +%s) - start_all )) s in all" | tee -a "$table"
 mkdir -p "$(dirname "$results")"
 cp "$table" "$results"
