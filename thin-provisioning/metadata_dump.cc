@@ -1,6 +1,7 @@
 #include "thin-provisioning/metadata_dump.h"
 
 #include "base/xml_text.h"
+#include "persistent-data/btree_node_checks.h"
 #include "persistent-data/btree_walker.h"
 #include "thin-provisioning/orphan_finder.h"
 
@@ -130,6 +131,48 @@ private:
 	size_t next_extra_ = 0;
 };
 
+// Repair: a top level whose root node says "internal" but holds the
+// devices' roots (a flipped flag, checksum sealed).  Walked as it says, it
+// descends into the devices' own trees and takes their mappings for device
+// roots: data block and time packed, far past the metadata device (or the
+// key ranges cut every device off).  When most roots found are past the
+// device, or none is found, the root is read as the leaf it is, and taken
+// if it names every device that has details, each once, each root inside
+// the device.
+void reread_top_level_as_leaf(pdata::block_manager &bm, const superblock &sb,
+                              const std::map<uint64_t, device_details> &details,
+                              std::map<uint64_t, block_address> &roots, std::vector<std::string> &damage) {
+	uint64_t beyond = 0;
+	for (const auto &[dev, root] : roots)
+		beyond += root >= bm.nr_blocks();
+	if ((!roots.empty() && beyond * 2 <= roots.size()) || sb.data_mapping_root >= bm.nr_blocks())
+		return;
+	pdata::read_ref r;
+	try {
+		r = bm.read(sb.data_mapping_root, pdata::btree_node_validator());
+	} catch (const pdata::bad_block &) {
+		return;
+	}
+	node_ref n(r->data);
+	if (n.is_leaf() || node_shape_problem(n, MAPPING_VALUE_SIZE) || !n.nr_entries())
+		return;
+	std::map<uint64_t, block_address> as_leaf;
+	for (uint32_t i = 0; i < n.nr_entries(); i++) {
+		if (n.value64(i) >= bm.nr_blocks() || !details.count(n.key(i)) || (i && n.key(i) <= n.key(i - 1)))
+			return;
+		as_leaf[n.key(i)] = n.value64(i);
+	}
+	// (A real internal node of a top level names fewer entries than there
+	// are devices: one for each leaf below it.)
+	if (as_leaf.size() != details.size())
+		return;
+	damage.push_back("top level of the mapping tree: its root (block " + std::to_string(sb.data_mapping_root) +
+	                 ") is marked internal, but reached " + std::to_string(beyond) + " of " +
+	                 std::to_string(roots.size()) + " device roots past the metadata device; read as a leaf, it names " +
+	                 "the roots of all " + std::to_string(as_leaf.size()) + " devices: taken");
+	roots = std::move(as_leaf);
+}
+
 } // namespace
 
 dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
@@ -145,6 +188,8 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 	collecting_visitor<block_address, decltype(decode_root)> roots(
 	    bm, "top level of the mapping tree", decode_root, result.damage);
 	pdata::walk_btree(bm, sb.data_mapping_root, {MAPPING_VALUE_SIZE, false, opts.repair}, roots);
+	if (opts.repair)
+		reread_top_level_as_leaf(bm, sb, details.entries, roots.entries, result.damage);
 
 	// Repair: subtrees a damaged node cut off, given back to their devices.
 	orphan_mappings orphans;
