@@ -6,8 +6,9 @@
 # thin_check, thin_dump, restores and repairs on the kernel corpus and the
 # damage suites), then thin_check, thin_check -m, thin_dump, thin_ls,
 # thin_repair and a two-thread thin_restore on a generated pool of 2M
-# mappings.  Any race report stops the binary with exit code 66, which fails
-# its test or this script.  Ends with "N passed, N failed".
+# mappings (8 devices of TSAN_MAPPINGS, default 240000).  Any race report
+# stops the binary with exit code 66, which fails its test or this script.
+# Ends with "N passed, N failed".
 set -eu
 bin=$1 unit=$2 func=$3
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
@@ -25,7 +26,7 @@ work=$(mktemp -d "${TMPDIR:-/var/tmp}/dmpd-tsan.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 img=$work/pool.img
 truncate -s 1G "$img"
-"$bin/thin_generate_metadata" -q -o "$img" --xml "$work/pool.xml" --devices 8 --mappings 240000 \
+"$bin/thin_generate_metadata" -q -o "$img" --xml "$work/pool.xml" --devices 8 --mappings "${TSAN_MAPPINGS:-240000}" \
 	--run-length 8 --snapshots 40 --writes 1000 --metadata-snap
 passed=0 failed=0
 step() {
