@@ -47,7 +47,7 @@ truncate -s 1G "$work/restored.img" "$work/repaired.img"
 step "$bin/thin_restore" -i "$work/pool.xml" -o "$work/restored.img"
 step "$bin/thin_check" "$work/restored.img"
 step "$bin/thin_repair" -i "$img" -o "$work/repaired.img"
-echo "tsan on the 2M-mapping pool: $passed passed, $failed failed"
+echo "tsan on the generated pool (8 devices of ${TSAN_MAPPINGS:-240000} mappings): $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || status=1
-echo "$tests_line (tests); $passed passed, $failed failed (2M pool)"
+echo "$tests_line (tests); $passed passed, $failed failed (generated pool)"
 exit $status
