@@ -82,4 +82,8 @@ uint64_t parse_natural(const std::string &option, const std::string &text) {
 	}
 }
 
+uint64_t natural_option(const po::variables_map &vm, const std::string &name, uint64_t dflt) {
+	return vm.count(name) ? parse_natural("--" + name, vm[name].as<std::string>()) : dflt;
+}
+
 } // namespace base

@@ -33,4 +33,8 @@ int usage_error(const tool_cli &cli, const std::string &message);
 // Parses a decimal natural number; throws po::error naming OPTION otherwise.
 uint64_t parse_natural(const std::string &option, const std::string &text);
 
+// Option --NAME as a natural number, DFLT when it was not given; throws
+// po::error naming it when it is not one.
+uint64_t natural_option(const po::variables_map &vm, const std::string &name, uint64_t dflt);
+
 } // namespace base

@@ -67,7 +67,7 @@ int field_fuzz_main(int argc, char **argv) {
 		return base::usage_error(cli, "Give --list, or --field with --mutation or --set.");
 	try {
 		const std::string path = vm["input"].as<std::string>();
-		uint64_t seed = vm.count("seed") ? base::parse_natural("--seed", vm["seed"].as<std::string>()) : 1;
+		uint64_t seed = base::natural_option(vm, "seed", 1);
 		pdata::file_block_io io(path, list ? base::access_mode::read_only : base::access_mode::read_write);
 		auto fields = fields_of(io);
 		if (list) {

@@ -46,7 +46,7 @@ void zero_block(damager &d, const options &vm) {
 }
 
 void random_blocks(damager &d, const options &vm) {
-	uint64_t count = vm.count("count") ? base::parse_natural("--count", vm["count"].as<std::string>()) : 1;
+	uint64_t count = base::natural_option(vm, "count", 1);
 	auto &rng = d.rng();
 	std::vector<block_address> used;
 	for (block_address b = 1; b < d.checked().roles.size(); b++)
@@ -69,8 +69,7 @@ void random_blocks(damager &d, const options &vm) {
 }
 
 void truncate_file(damager &d, const options &vm) {
-	uint64_t blocks = vm.count("blocks") ? base::parse_natural("--blocks", vm["blocks"].as<std::string>())
-	                                     : d.io().nr_blocks() / 2;
+	uint64_t blocks = base::natural_option(vm, "blocks", d.io().nr_blocks() / 2);
 	if (::truncate(d.io().name().c_str(), off_t(blocks * BLOCK_SIZE)) < 0)
 		throw base::file_error(d.io().name(), std::strerror(errno));
 	std::cout << "truncated to " << blocks << " blocks\n";

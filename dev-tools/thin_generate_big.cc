@@ -117,10 +117,6 @@ private:
 	uint64_t next_data_ = 0;
 };
 
-uint64_t natural(const base::po::variables_map &vm, const char *name, uint64_t dflt) {
-	return vm.count(name) ? base::parse_natural(std::string("--") + name, vm[name].as<std::string>()) : dflt;
-}
-
 } // namespace
 
 int thin_generate_big_main(int argc, char **argv) {
@@ -140,41 +136,47 @@ int thin_generate_big_main(int argc, char **argv) {
 	auto io = open_output(output, "", MIN_METADATA_BLOCKS);
 	big_shape s;
 	try {
-		s.mappings = std::max<uint64_t>(1, natural(vm, "mappings", 100000));
-		s.writes = natural(vm, "writes", 1000);
-		s.chain_length = std::max<uint64_t>(1, natural(vm, "chain-length", 100));
-		s.seed = natural(vm, "seed", 1);
+		s.mappings = std::max<uint64_t>(1, base::natural_option(vm, "mappings", 100000));
+		s.writes = base::natural_option(vm, "writes", 1000);
+		s.chain_length = std::max<uint64_t>(1, base::natural_option(vm, "chain-length", 100));
+		s.seed = base::natural_option(vm, "seed", 1);
 		s.metadata_snap = !vm.count("no-metadata-snap");
 		uint64_t blocks = std::min<uint64_t>(io->nr_blocks(), MAX_METADATA_BLOCKS);
 		double origin_blocks = double(s.mappings) / 210 + 3;
 		double room = double(blocks) * 0.85 - origin_blocks;
 		uint64_t fit = room > 0 && s.writes ? uint64_t(room / blocks_per_snapshot(s.mappings, s.writes)) : 0;
-		s.snapshots = natural(vm, "snapshots", fit);
+		s.snapshots = base::natural_option(vm, "snapshots", fit);
 	} catch (const po::error &e) {
 		return base::usage_error(cli, e.what());
 	}
 	bool quiet = vm.count("quiet");
-	{
-		pdata::block_manager bm(*io, 16384);
-		auto builder = make_metadata_builder(bm, {});
-		big_generator g(*builder, s, !quiet);
-		g.run();
-	}
-	if (s.metadata_snap) {
-		// Held the kernel's way, then the live pool moves on: the origin
-		// written to, the last snapshot deleted.
-		pdata::block_manager bm(*io, 16384);
-		auto p = pool::open(bm);
-		p->reserve_metadata_snap();
-		std::mt19937_64 rng(s.seed + 1);
-		for (uint64_t w = 0; w < std::min<uint64_t>(s.writes, s.mappings); w++) {
-			uint64_t d = p->alloc_data_block();
-			p->insert(0, rng() % (s.mappings * 2), d);
+	try {
+		{
+			pdata::block_manager bm(*io, 16384);
+			auto builder = make_metadata_builder(bm, {});
+			big_generator g(*builder, s, !quiet);
+			g.run();
 		}
-		if (s.snapshots)
-			p->delete_device(s.snapshots);
-		p->set_transaction_id(s.snapshots + 2);
-		p->commit();
+		if (s.metadata_snap) {
+			// Held the kernel's way, then the live pool moves on: the origin
+			// written to, the last snapshot deleted.
+			pdata::block_manager bm(*io, 16384);
+			auto p = pool::open(bm);
+			p->reserve_metadata_snap();
+			std::mt19937_64 rng(s.seed + 1);
+			for (uint64_t w = 0; w < std::min<uint64_t>(s.writes, s.mappings); w++) {
+				uint64_t d = p->alloc_data_block();
+				p->insert(0, rng() % (s.mappings * 2), d);
+			}
+			if (s.snapshots)
+				p->delete_device(s.snapshots);
+			p->set_transaction_id(s.snapshots + 2);
+			p->commit();
+		}
+	} catch (const std::exception &e) {
+		// (Mostly: more --snapshots than the file holds.)
+		std::cerr << "thin_generate_big: " << output << ": " << e.what() << "\n";
+		return 1;
 	}
 	if (!quiet)
 		std::cerr << "thin_generate_big: " << s.snapshots + 1 << " devices, " << s.mappings << " mappings each\n";

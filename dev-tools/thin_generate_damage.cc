@@ -116,7 +116,7 @@ int thin_generate_damage_main(int argc, char **argv) {
 	if (!kind)
 		return base::usage_error(cli, "unknown damage kind '" + vm["kind"].as<std::string>() + "'");
 	try {
-		uint64_t seed = vm.count("seed") ? base::parse_natural("--seed", vm["seed"].as<std::string>()) : 1;
+		uint64_t seed = base::natural_option(vm, "seed", 1);
 		damage::damager d(vm["input"].as<std::string>(), seed);
 		kind->apply(d, vm);
 		return 0;

@@ -141,11 +141,6 @@ private:
 	base::progress_bar bar_;
 };
 
-uint64_t natural(const base::po::variables_map &vm, const char *name, uint64_t dflt) {
-	return vm.count(name) ? base::parse_natural(std::string("--") + name, vm[name].as<std::string>())
-	                      : dflt;
-}
-
 } // namespace
 
 int thin_generate_metadata_main(int argc, char **argv) {
@@ -170,16 +165,16 @@ int thin_generate_metadata_main(int argc, char **argv) {
 		return base::usage_error(cli, "No output file provided.");
 	shape s;
 	try {
-		s.data_block_size = uint32_t(natural(vm, "data-block-size", 128));
-		s.devices = natural(vm, "devices", 2);
-		s.mappings = natural(vm, "mappings", 1000);
-		s.run_length = std::max<uint64_t>(1, natural(vm, "run-length", 16));
-		s.snapshots = natural(vm, "snapshots", 0);
-		s.writes = natural(vm, "writes", 10);
-		s.deletes = natural(vm, "delete", 0);
-		s.delete_last = natural(vm, "delete-last", 0);
+		s.data_block_size = uint32_t(base::natural_option(vm, "data-block-size", 128));
+		s.devices = base::natural_option(vm, "devices", 2);
+		s.mappings = base::natural_option(vm, "mappings", 1000);
+		s.run_length = std::max<uint64_t>(1, base::natural_option(vm, "run-length", 16));
+		s.snapshots = base::natural_option(vm, "snapshots", 0);
+		s.writes = base::natural_option(vm, "writes", 10);
+		s.deletes = base::natural_option(vm, "delete", 0);
+		s.delete_last = base::natural_option(vm, "delete-last", 0);
 		s.recreate = vm.count("recreate");
-		s.seed = natural(vm, "seed", 1);
+		s.seed = base::natural_option(vm, "seed", 1);
 		s.metadata_snap = vm.count("metadata-snap");
 		if (vm.count("snapshot-shape")) {
 			std::string shape_name = vm["snapshot-shape"].as<std::string>();
@@ -189,7 +184,7 @@ int thin_generate_metadata_main(int argc, char **argv) {
 		}
 		uint64_t recreated = s.recreate ? s.deletes + s.delete_last : 0;
 		uint64_t needed = (s.devices + recreated) * s.mappings + (s.snapshots + 1) * s.writes * 2 + 1024;
-		s.nr_data_blocks = natural(vm, "nr-data-blocks", needed);
+		s.nr_data_blocks = base::natural_option(vm, "nr-data-blocks", needed);
 	} catch (const po::error &e) {
 		return base::usage_error(cli, e.what());
 	}

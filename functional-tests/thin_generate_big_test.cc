@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace {
@@ -70,6 +71,11 @@ TEST(ThinGenerateBig, ABadShapeIsRefused) {
 	EXPECT_NE(r.err.find("--writes"), std::string::npos) << r.err;
 	auto none = ft::run({ft::tool("thin_generate_big")});
 	EXPECT_NE(none.status, 0);
+	// More snapshots than the file holds: one line naming the file.
+	auto full = ft::run({ft::tool("thin_generate_big"), "-q", "-o", img, "--mappings", "20000", "--snapshots", "200"});
+	EXPECT_EQ(full.status, 1);
+	EXPECT_EQ(full.err.rfind("thin_generate_big: " + img + ": ", 0), 0u) << full.err;
+	EXPECT_EQ(std::count(full.err.begin(), full.err.end(), '\n'), 1) << full.err;
 }
 
 } // namespace
