@@ -126,6 +126,7 @@ protected:
 		ft::make_zero_file(ours, size);
 		ft::make_zero_file(theirs, size);
 		auto r = ft::run({ft::tool("thin_repair"), "-i", img, "-o", ours});
+		repair_err = r.err;
 		ASSERT_EQ(r.status, 0) << r.err;
 		EXPECT_EQ(ft::sha256_hex(ft::read_file(img)), before) << "the input was written";
 		auto d = ft::run({ft::tool("thin_dump"), ours});
@@ -156,6 +157,7 @@ protected:
 
 	ft::scratch dir;
 	std::map<std::string, std::vector<std::string>> original;
+	std::string repair_err; // what our last repair said
 };
 
 TEST_P(ThinRepairLostTop, RootPastTheEnd) { expect_every_mapping_back(with_mapping_root(1 << 30), "past the end"); }
@@ -186,6 +188,12 @@ TEST_P(ThinRepairLostTop, TopLevelMarkedInternal) {
 	auto f = ft::run({ft::tool("field_fuzz"), img, "--field", "thin.top-level-node.header.flags", "--set", "1"});
 	ASSERT_EQ(f.status, 0) << f.err;
 	expect_every_mapping_back(img, "top level marked internal");
+	// What it says is what it did: the node read as a leaf, and no word of
+	// the walk that read it as internal (keys "lost", trees "left out").
+	EXPECT_NE(repair_err.find("read as a leaf"), std::string::npos) << repair_err;
+	EXPECT_EQ(repair_err.find(" lost"), std::string::npos) << repair_err;
+	EXPECT_EQ(repair_err.find("left out"), std::string::npos) << repair_err;
+	EXPECT_EQ(repair_err.find("orphaned"), std::string::npos) << repair_err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, ThinRepairLostTop, ::testing::ValuesIn(SHAPES),

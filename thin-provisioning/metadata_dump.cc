@@ -139,38 +139,43 @@ private:
 // device, or none is found, the root is read as the leaf it is, and taken
 // if it names every device that has details, each once, each root inside
 // the device.
-void reread_top_level_as_leaf(pdata::block_manager &bm, const superblock &sb,
+// Returns whether it was: then ROOTS holds the leaf's entries and the walk's
+// notes (keys "lost" by a walk that read the wrong node kind) are replaced
+// by one saying what was done.
+bool reread_top_level_as_leaf(pdata::block_manager &bm, const superblock &sb,
                               const std::map<uint64_t, device_details> &details,
-                              std::map<uint64_t, block_address> &roots, std::vector<std::string> &damage) {
+                              std::map<uint64_t, block_address> &roots, std::vector<std::string> &walk_notes) {
 	uint64_t beyond = 0;
 	for (const auto &[dev, root] : roots)
 		beyond += root >= bm.nr_blocks();
 	if ((!roots.empty() && beyond * 2 <= roots.size()) || sb.data_mapping_root >= bm.nr_blocks())
-		return;
+		return false;
 	pdata::read_ref r;
 	try {
 		r = bm.read(sb.data_mapping_root, pdata::btree_node_validator());
 	} catch (const pdata::bad_block &) {
-		return;
+		return false;
 	}
 	node_ref n(r->data);
 	if (n.is_leaf() || node_shape_problem(n, MAPPING_VALUE_SIZE) || !n.nr_entries())
-		return;
+		return false;
 	std::map<uint64_t, block_address> as_leaf;
 	for (uint32_t i = 0; i < n.nr_entries(); i++) {
 		if (n.value64(i) >= bm.nr_blocks() || !details.count(n.key(i)) || (i && n.key(i) <= n.key(i - 1)))
-			return;
+			return false;
 		as_leaf[n.key(i)] = n.value64(i);
 	}
 	// (A real internal node of a top level names fewer entries than there
 	// are devices: one for each leaf below it.)
 	if (as_leaf.size() != details.size())
-		return;
-	damage.push_back("top level of the mapping tree: its root (block " + std::to_string(sb.data_mapping_root) +
-	                 ") is marked internal, but reached " + std::to_string(beyond) + " of " +
-	                 std::to_string(roots.size()) + " device roots past the metadata device; read as a leaf, it names " +
-	                 "the roots of all " + std::to_string(as_leaf.size()) + " devices: taken");
+		return false;
+	walk_notes.assign(1, "top level of the mapping tree: its root (block " + std::to_string(sb.data_mapping_root) +
+	                         ") is marked internal, but walked as such it reached " + std::to_string(beyond) +
+	                         " of " + std::to_string(roots.size()) +
+	                         " device roots past the metadata device; read as a leaf, it names the roots of all " +
+	                         std::to_string(as_leaf.size()) + " devices: taken");
 	roots = std::move(as_leaf);
+	return true;
 }
 
 } // namespace
@@ -185,16 +190,18 @@ dump_result dump_metadata(pdata::block_manager &bm, const superblock &sb,
 	pdata::walk_btree(bm, sb.device_details_root, {DEVICE_DETAILS_SIZE, false, opts.repair}, details);
 
 	auto decode_root = [](const uint8_t *v) { return base::load_le64(v); };
+	std::vector<std::string> top_level_notes;
 	collecting_visitor<block_address, decltype(decode_root)> roots(
-	    bm, "top level of the mapping tree", decode_root, result.damage);
+	    bm, "top level of the mapping tree", decode_root, top_level_notes);
 	pdata::walk_btree(bm, sb.data_mapping_root, {MAPPING_VALUE_SIZE, false, opts.repair}, roots);
-	if (opts.repair)
-		reread_top_level_as_leaf(bm, sb, details.entries, roots.entries, result.damage);
+	bool read_as_leaf = opts.repair && reread_top_level_as_leaf(bm, sb, details.entries, roots.entries, top_level_notes);
+	result.damage.insert(result.damage.end(), top_level_notes.begin(), top_level_notes.end());
 
 	// Repair: subtrees a damaged node cut off, given back to their devices.
 	orphan_mappings orphans;
 	if (opts.repair) {
-		orphans = find_orphans(bm, sb, details.entries, opts.other_top_levels);
+		orphans = find_orphans(bm, sb, details.entries, opts.other_top_levels,
+		                       read_as_leaf ? &roots.entries : nullptr);
 		result.damage.insert(result.damage.end(), orphans.notes.begin(), orphans.notes.end());
 		roots.entries.insert(orphans.found_roots.begin(), orphans.found_roots.end());
 	}

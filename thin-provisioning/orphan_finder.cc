@@ -73,7 +73,8 @@ std::optional<std::unordered_map<block_address, uint32_t>> stored_counts(pdata::
 // ROOTS (when given): the device roots the top level lists.
 void walk_trees(pdata::block_manager &bm, const superblock &sb, std::unordered_set<block_address> &reached,
                 std::unordered_map<block_address, uint32_t> &refs, std::vector<lost_range> *lost,
-                std::vector<std::pair<uint64_t, block_address>> *roots = nullptr) {
+                std::vector<std::pair<uint64_t, block_address>> *roots = nullptr,
+                const std::map<uint64_t, block_address> *top_level_as_leaf = nullptr) {
 	reach_visitor details(reached, nullptr, 0);
 	details.refs = &refs;
 	pdata::walk_btree(bm, sb.device_details_root, {DEVICE_DETAILS_SIZE, false}, details);
@@ -94,7 +95,17 @@ void walk_trees(pdata::block_manager &bm, const superblock &sb, std::unordered_s
 		std::vector<std::pair<uint64_t, block_address>> roots;
 	} top(reached, nullptr, 0);
 	top.refs = &refs;
-	pdata::walk_btree(bm, sb.data_mapping_root, {MAPPING_VALUE_SIZE, false}, top);
+	if (top_level_as_leaf) {
+		// (Its flags say internal; walked as such it would take mappings
+		// for device roots.  It holds one reference to each root.)
+		reached.insert(sb.data_mapping_root);
+		for (const auto &[dev, root] : *top_level_as_leaf) {
+			top.roots.push_back({dev, root});
+			refs[root]++;
+		}
+	} else {
+		pdata::walk_btree(bm, sb.data_mapping_root, {MAPPING_VALUE_SIZE, false}, top);
+	}
 	if (roots)
 		*roots = top.roots;
 	for (const auto &[dev, root] : top.roots) {
@@ -392,7 +403,8 @@ identify_roots(pdata::block_manager &bm, const std::unordered_map<block_address,
 
 orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
                              const std::map<uint64_t, device_details> &details,
-                             const std::vector<std::map<uint64_t, block_address>> &other_top_levels) {
+                             const std::vector<std::map<uint64_t, block_address>> &other_top_levels,
+                             const std::map<uint64_t, block_address> *top_level_as_leaf) {
 	orphan_mappings out;
 	auto counts = stored_counts(bm, sb);
 	if (!counts) {
@@ -411,7 +423,7 @@ orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
 	std::vector<lost_range> lost;
 	std::vector<std::pair<uint64_t, block_address>> device_roots, snapshot_roots;
 	bool snapshot_unreadable = false;
-	walk_trees(bm, sb, reached, refs, &lost, &device_roots);
+	walk_trees(bm, sb, reached, refs, &lost, &device_roots, top_level_as_leaf);
 	if (sb.metadata_snap) {
 		// Trees a held metadata snapshot keeps are in use, not orphans:
 		// when they cannot be read, none can be told from an orphan.

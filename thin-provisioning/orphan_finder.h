@@ -49,9 +49,13 @@ struct orphan_mappings {
 // OTHER_TOP_LEVELS: top levels found on the device besides the live one
 // (the copies the kernel replaced), dev id -> root each; a root one of them
 // names for a device alone, and for no other device, identifies that
-// device's lost root among trees of equal count.
+// device's lost root among trees of equal count.  TOP_LEVEL_AS_LEAF: the
+// device roots of a live top level whose root is marked internal but was
+// read as the leaf it is (dump_metadata decides); the walk takes them as
+// they are instead of walking that root as it says.
 orphan_mappings find_orphans(pdata::block_manager &bm, const superblock &sb,
                              const std::map<uint64_t, device_details> &details,
-                             const std::vector<std::map<uint64_t, pdata::block_address>> &other_top_levels = {});
+                             const std::vector<std::map<uint64_t, pdata::block_address>> &other_top_levels = {},
+                             const std::map<uint64_t, pdata::block_address> *top_level_as_leaf = nullptr);
 
 } // namespace thin
