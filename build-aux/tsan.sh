@@ -1,6 +1,7 @@
 #!/bin/sh
 # tsan.sh BINDIR UNIT FUNC: the threaded code under ThreadSanitizer (the
-# build in BINDIR made with SANITIZE=thread).  Runs the unit tests (the XML
+# build in BINDIR made with SANITIZE=thread; FUNC, the functional tests'
+# driver, only starts the tools and need not be).  Runs the unit tests (the XML
 # reader in one and two threads, the batch reader, the census, the count
 # feeder), the functional tests (every tool the tests run is the TSan build:
 # thin_check, thin_dump, restores and repairs on the kernel corpus and the
@@ -14,13 +15,25 @@ bin=$1 unit=$2 func=$3
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
 src=$(cd "$(dirname "$0")/.." && pwd)
 
-# (The packaging tests check the release binary; the field fuzz sample is
-# the damage suites again, at many times the cost.)
+# TSAN_FUNC_FILTER picks the functional suites (a gtest filter); the unit
+# tests always run whole, they take seconds.  By default every suite but the
+# packaging tests (they check the release binary) and the field fuzz sample
+# (the damage suites again, at many times the cost).
 status=0
-GTEST_FILTER="${GTEST_FILTER:--Packaging.*:FieldFuzz.*}" DMPD_BIN=$bin DMPD_SRC=$src \
-	"$src/build-aux/run-tests.sh" "$unit" "$func" | tee /tmp/dmpd-tsan.$$ || status=1
-tests_line=$(tail -n 1 /tmp/dmpd-tsan.$$)
-rm -f /tmp/dmpd-tsan.$$
+log=$(mktemp)
+env -u GTEST_FILTER "$src/build-aux/run-tests.sh" "$unit" | tee "$log" || status=1
+unit_line=$(tail -n 1 "$log")
+GTEST_FILTER="${TSAN_FUNC_FILTER:--Packaging.*:FieldFuzz.*}" DMPD_BIN=$bin DMPD_SRC=$src \
+	"$src/build-aux/run-tests.sh" "$func" | tee "$log" || status=1
+func_line=$(tail -n 1 "$log")
+rm -f "$log"
+# One total of both runs, in run-tests.sh's words.  (A pipe's status is
+# tee's, so the verdict comes from the totals: a failure, or no test run.)
+tests_line=$(printf '%s\n%s\n' "$unit_line" "$func_line" |
+	awk '{ p += $1; f += $3 } END { printf "%d passed, %d failed", p, f }')
+for line in "$unit_line" "$func_line"; do
+	case $line in "0 passed,"*) status=1 ;; *" passed, 0 failed") ;; *) status=1 ;; esac
+done
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/dmpd-tsan.XXXXXX")
 trap 'rm -rf "$work"' EXIT
