@@ -40,16 +40,20 @@ wait_for_idle_vm() {
 # flows TOOLS_DIR LABEL: our steps in the lab's LVM VM.  The tools are staged
 # as the lab stages them (each under its name, wrapped by the lab's logging
 # wrapper), with our damage generator beside them.
+# (Each copy is stripped: the guest unpacks them into its RAM-backed root,
+# which /run shares, and nine copies of a 50 MB binary with debug info
+# filled it - LVM then failed to write its metadata archives.)
+stage_copy() { strip -o "$2" "$1" 2> /dev/null || cp -L "$1" "$2"; }
 flows() {
 	local tools=$1 label=$2 out=$L/runs/$2-flows st
 	st=$(mktemp -d /tmp/lvm-flows.XXXXXX)
 	mkdir -p "$st/stage/bin" "$st/stage/real" "$st/stage/lib" "$st/stage/damage"
 	for n in $NAMES; do
-		[ -e "$tools/$n" ] && cp -L "$tools/$n" "$st/stage/real/$n"
+		[ -e "$tools/$n" ] && stage_copy "$tools/$n" "$st/stage/real/$n"
 		sed "s/@NAME@/$n/g" "$LAB/lvm/guest/tool-wrapper.sh" > "$st/stage/bin/$n"
 		chmod +x "$st/stage/bin/$n"
 	done
-	cp -L "$BIN/pdata_tools" "$st/stage/damage/pdata_tools"
+	stage_copy "$BIN/pdata_tools" "$st/stage/damage/pdata_tools"
 	for f in "$st"/stage/real/* "$st/stage/damage/pdata_tools"; do
 		ldd "$f" 2> /dev/null | awk '/=>/ && $3 ~ /^\// { print $3 }' | while read -r lib; do
 			cp -Ln "$lib" "$st/stage/lib/" 2> /dev/null || true
