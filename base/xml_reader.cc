@@ -737,11 +737,17 @@ bool feed(expat_context &c, const char *data, size_t n, bool last, parse_outcome
 // Reads the input into SINK: the plain scanner as long as the input keeps
 // to what it takes, expat from there (or, when the scanner stopped before
 // the root element, expat over the whole input from its start).
-// (Out of line: the plain scanner's loop, inlined into parse(), is the hot
-// path, and its code should not change with the expat path's.)
-[[gnu::noinline]] parse_outcome parse_with_expat(const std::string &path, xml_source &src, event_sink &sink,
-                                                progress_bar &bar, uint64_t size, const plain_scanner *plain) {
+parse_outcome parse(const std::string &path, xml_source &src, event_sink &sink, progress_bar &bar, uint64_t size,
+                    xml_scanner scanner) {
 	parse_outcome out;
+	std::unique_ptr<plain_scanner> plain;
+	if (scanner == xml_scanner::fast) {
+		plain = std::make_unique<plain_scanner>(src, sink, bar, size);
+		if (plain->run()) {
+			out.end_index = plain->end_of_input();
+			return out;
+		}
+	}
 	parser_ptr parser = new_parser();
 	expat_context c{parser.get(), sink, 0, 0, 0, 0, nullptr};
 	XML_SetUserData(parser.get(), &c);
@@ -795,20 +801,6 @@ bool feed(expat_context &c, const char *data, size_t n, bool last, parse_outcome
 	} else
 		out.end_index = c.index();
 	return out;
-}
-
-parse_outcome parse(const std::string &path, xml_source &src, event_sink &sink, progress_bar &bar, uint64_t size,
-                    xml_scanner scanner) {
-	std::unique_ptr<plain_scanner> plain;
-	if (scanner == xml_scanner::fast) {
-		plain = std::make_unique<plain_scanner>(src, sink, bar, size);
-		if (plain->run()) {
-			parse_outcome out;
-			out.end_index = plain->end_of_input();
-			return out;
-		}
-	}
-	return parse_with_expat(path, src, sink, bar, size, plain.get());
 }
 
 void finish(const std::string &path, const parse_outcome &o, xml_handler &h) {
