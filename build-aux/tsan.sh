@@ -15,28 +15,27 @@ bin=$1 unit=$2 func=$3
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
 src=$(cd "$(dirname "$0")/.." && pwd)
 
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/dmpd-tsan.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# report RC_FILE BINARY: run-tests.sh's report as it goes, its verdict (a
+# failure, or no test run) kept in RC_FILE: a pipe's status is tee's.
+report() {
+	{ "$src/build-aux/run-tests.sh" "$2"; echo $? > "$1"; } | tee -a "$work/log"
+}
 # TSAN_FUNC_FILTER picks the functional suites (a gtest filter); the unit
 # tests always run whole, they take seconds.  By default every suite but the
 # packaging tests (they check the release binary) and the field fuzz sample
 # (the damage suites again, at many times the cost).
+(unset GTEST_FILTER; report "$work/unit.rc" "$unit")
+(export GTEST_FILTER="${TSAN_FUNC_FILTER:--Packaging.*:FieldFuzz.*}" DMPD_BIN="$bin" DMPD_SRC="$src"
+	report "$work/func.rc" "$func")
 status=0
-log=$(mktemp)
-env -u GTEST_FILTER "$src/build-aux/run-tests.sh" "$unit" | tee "$log" || status=1
-unit_line=$(tail -n 1 "$log")
-GTEST_FILTER="${TSAN_FUNC_FILTER:--Packaging.*:FieldFuzz.*}" DMPD_BIN=$bin DMPD_SRC=$src \
-	"$src/build-aux/run-tests.sh" "$func" | tee "$log" || status=1
-func_line=$(tail -n 1 "$log")
-rm -f "$log"
-# One total of both runs, in run-tests.sh's words.  (A pipe's status is
-# tee's, so the verdict comes from the totals: a failure, or no test run.)
-tests_line=$(printf '%s\n%s\n' "$unit_line" "$func_line" |
+[ "$(cat "$work/unit.rc")" = 0 ] && [ "$(cat "$work/func.rc")" = 0 ] || status=1
+# (one total of both reports' last lines)
+tests_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$work/log" |
 	awk '{ p += $1; f += $3 } END { printf "%d passed, %d failed", p, f }')
-for line in "$unit_line" "$func_line"; do
-	case $line in "0 passed,"*) status=1 ;; *" passed, 0 failed") ;; *) status=1 ;; esac
-done
 
-work=$(mktemp -d "${TMPDIR:-/var/tmp}/dmpd-tsan.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 img=$work/pool.img
 truncate -s 1G "$img"
 "$bin/thin_generate_metadata" -q -o "$img" --xml "$work/pool.xml" --devices 8 --mappings "${TSAN_MAPPINGS:-240000}" \
